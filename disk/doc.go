@@ -31,11 +31,10 @@
 // says so. Files are preallocated with fallocate in PreallocateBytes steps,
 // so fdatasync rarely has metadata to log.
 //
-//	             written          size (appended)
-//	                |                |
-//	  disk: [#######|######]         |       page-aligned rewrite from here
-//	 cache:     [chunk][chunk][chunk]|       ^ AlignDown(written)
-//	            ^cacheStart          ^next append
+//	file:  [#################|###....|........]   # written, . preallocated
+//	                         ^ AlignDown(written): the next round starts here
+//	cache:        [chunk    ][chunk    ][chunk  ]
+//	              ^ cacheStart                ^ size: the next append goes here
 //
 // When a segment rolls, the writer finishes the old one first (write, sync,
 // cut the file to size, write its index) and only then creates the new

@@ -105,12 +105,14 @@ func Open(fs vfs.FS, dir string, cfg Config) (*Log, error) {
 // is rejected whole with batch.ErrCorrupt or batch.ErrTooLarge.
 // Runs on the owning shard.
 func (l *Log) Append(b []byte, leaderEpoch int32, sync bool) (AppendResult, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	// The CRC pass runs outside mu so the writer is never held up by it;
+	// cfg changes only on this goroutine (SetConfig).
 	h, err := batch.Validate(b, l.cfg.MaxMessageBytes)
 	if err != nil {
 		return AppendResult{}, err
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if err := l.usableLocked(); err != nil {
 		return AppendResult{}, err
 	}
@@ -223,7 +225,8 @@ func (l *Log) Size() int64 {
 	return n
 }
 
-// SetConfig applies new settings live, as Kafka applies topic config changes.
+// SetConfig applies new settings live, as Kafka applies topic config
+// changes. Runs on the owning shard.
 func (l *Log) SetConfig(cfg Config) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

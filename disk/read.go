@@ -37,24 +37,25 @@ func (l *Log) Read(dst []byte, offset int64, maxBytes int, maxOffset int64) ([]b
 	if err != nil || pos < 0 || h.LastOffset() >= maxOffset {
 		return dst, offset, err
 	}
-	// Walk headers to find where to stop, then copy the range in one go.
-	end, next := pos+int64(h.Size()), h.LastOffset()+1
-	for end < size {
-		nh, err := l.header(s, end)
-		if err != nil {
-			return dst, offset, err
-		}
-		if end+int64(nh.Size())-pos > int64(maxBytes) || nh.LastOffset() >= maxOffset {
-			break
-		}
-		end, next = end+int64(nh.Size()), nh.LastOffset()+1
+	// Copy up to maxBytes (at least the first batch) in one go, then keep
+	// the whole batches below maxOffset that fit.
+	n := max(min(int64(maxBytes), size-pos), int64(h.Size()))
+	base := len(dst)
+	dst = growLen(dst, int(n))
+	if err := l.readAt(s, dst[base:], pos); err != nil {
+		return dst[:base], offset, err
 	}
-	n := len(dst)
-	dst = growLen(dst, int(end-pos))
-	if err := l.readAt(s, dst[n:], pos); err != nil {
-		return dst[:n], offset, err
+	got, next := dst[base:], offset
+	kept := 0
+	for kept < len(got) {
+		bh, err := batch.ParseHeader(got[kept:])
+		if err != nil || kept+bh.Size() > len(got) || bh.LastOffset() >= maxOffset {
+			break // a partial batch at the end of the copy, or past maxOffset
+		}
+		kept += bh.Size()
+		next = bh.LastOffset() + 1
 	}
-	return dst, next, nil
+	return dst[:base+kept], next, nil
 }
 
 // OffsetForTimestamp returns the offset of the first record whose

@@ -29,6 +29,10 @@ type writePlan struct {
 	sync   bool
 	close  bool // seal: truncate to size, sync and write the index
 	file   vfs.File
+	// allocTo is how far to preallocate when the write passes the
+	// reserved size: the next PreallocateBytes step, capped at the
+	// segment's maximum size (decided under mu, where cfg may be read).
+	allocTo int64
 
 	doomed       []*segment
 	saveLogStart bool
@@ -127,6 +131,8 @@ func (l *Log) planLocked() (*writePlan, time.Duration) {
 	}
 	if p.seg != nil {
 		p.create = p.seg.file == nil
+		step := l.cfg.PreallocateBytes
+		p.allocTo = max(min((p.end+step-1)/step*step, vfs.AlignUp64(l.cfg.SegmentBytes)), p.end)
 		return p, 0
 	}
 	if p.saveHW || p.saveLogStart || len(p.doomed) > 0 {
@@ -189,14 +195,10 @@ func (l *Log) execute(p *writePlan) error {
 			s.allocated, s.dirSynced = 0, false
 		}
 		if p.end > s.allocated {
-			// Reserve in PreallocateBytes steps, but not past the segment's
-			// maximum size (a sealed segment is cut to size anyway).
-			want := max(min((p.end+l.cfg.PreallocateBytes-1)/l.cfg.PreallocateBytes*l.cfg.PreallocateBytes,
-				vfs.AlignUp64(l.cfg.SegmentBytes)), p.end)
-			if err := f.Allocate(s.allocated, want-s.allocated); err != nil {
+			if err := f.Allocate(s.allocated, p.allocTo-s.allocated); err != nil {
 				return err
 			}
-			s.allocated = want
+			s.allocated = p.allocTo
 		}
 		if len(p.bufs) > 0 {
 			if _, err := f.WritevAt(p.bufs, p.from); err != nil {
