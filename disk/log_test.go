@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,9 +55,17 @@ func (m *model) truncate(offset int64) {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-type fakeClock struct{ t time.Time }
+// fakeClock is read by the writer goroutine and moved by the test.
+type fakeClock struct{ ns atomic.Int64 }
 
-func (c *fakeClock) now() time.Time { return c.t }
+func newClock(t time.Time) *fakeClock {
+	c := &fakeClock{}
+	c.ns.Store(t.UnixNano())
+	return c
+}
+
+func (c *fakeClock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 func testConfig() Config {
 	return Config{SegmentBytes: 64 << 10, PreallocateBytes: 16 << 10, IndexIntervalBytes: 512,

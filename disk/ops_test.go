@@ -14,7 +14,7 @@ import (
 )
 
 func TestRollBySegmentMs(t *testing.T) {
-	clk := &fakeClock{t: time.Unix(1000, 0)}
+	clk := newClock(time.Unix(1000, 0))
 	cfg := testConfig()
 	cfg.SegmentBytes, cfg.SegmentMs, cfg.Now = 1<<20, time.Minute, clk.now
 	l := mustOpen(t, vfs.NewMem(), "/p", cfg)
@@ -22,12 +22,12 @@ func TestRollBySegmentMs(t *testing.T) {
 	m := &model{}
 	rng := rand.New(rand.NewPCG(1, 1))
 	appendN(t, l, m, rng, 3, false)
-	clk.t = clk.t.Add(59 * time.Second)
+	clk.advance(59 * time.Second)
 	appendN(t, l, m, rng, 1, false)
 	if n := len(l.segs); n != 1 {
 		t.Fatalf("rolled early: %d segments", n)
 	}
-	clk.t = clk.t.Add(time.Second)
+	clk.advance(time.Second)
 	appendN(t, l, m, rng, 1, false)
 	if n := len(l.segs); n != 2 || l.segs[1].base != m.bases[4] {
 		t.Fatalf("no roll at segment.ms: %d segments", n)
@@ -38,7 +38,7 @@ func TestRollBySegmentMs(t *testing.T) {
 // TestRetention deletes closed segments by age and by total size, never the
 // active one, and moves the log start with them.
 func TestRetention(t *testing.T) {
-	clk := &fakeClock{t: time.UnixMilli(10_000_000)}
+	clk := newClock(time.UnixMilli(10_000_000))
 	cfg := testConfig()
 	cfg.Now = clk.now
 	cfg.RetentionMs = -1
@@ -75,7 +75,7 @@ func TestRetention(t *testing.T) {
 
 	// By time: segment timestamps come from the batches (1000+offset ms).
 	cfg.RetentionBytes = 0
-	cfg.RetentionMs = time.Duration(clk.t.UnixMilli()-1000-l.segs[1].maxTs) * time.Millisecond
+	cfg.RetentionMs = time.Duration(clk.now().UnixMilli()-1000-l.segs[1].maxTs) * time.Millisecond
 	l.SetConfig(cfg)
 	if got := l.EnforceRetention(); got != 1 {
 		t.Fatalf("time retention deleted %d segments, want 1", got)
