@@ -1,0 +1,234 @@
+package netio
+
+import (
+	"encoding/binary"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Conn is one client connection. All methods run on its loop.
+type Conn struct {
+	fd   int
+	loop *Loop
+	// Ctx is the handler's per-connection state.
+	Ctx any
+
+	in     []byte // read buffer; in[off:n] is not yet processed
+	off, n int
+
+	nextSeq  uint64 // seq of the next request read
+	firstSeq uint64 // seq of slots[0]
+	slots    []slot // requests in flight, in order
+
+	out      [][]byte // response bytes ready to write, in order
+	outBytes int
+
+	lastActive time.Time
+	paused     bool // not read: too much in flight
+	closed     bool
+}
+
+type slot struct {
+	done  bool
+	frame []byte // nil: no response (Kafka acks=0)
+}
+
+// Loop returns the connection's loop, for handlers that answer later.
+func (c *Conn) Loop() *Loop { return c.loop }
+
+// Closed reports whether the connection is gone; a late answer to it is
+// dropped.
+func (c *Conn) Closed() bool { return c.closed }
+
+// Respond answers request seq with frame, whose first four bytes are
+// reserved for the size prefix that Respond fills in; nil means the request
+// gets no response. Responses go out in request order whatever order
+// Respond is called in.
+func (c *Conn) Respond(seq uint64, frame []byte) {
+	if c.closed || seq < c.firstSeq || seq >= c.nextSeq {
+		return
+	}
+	s := &c.slots[seq-c.firstSeq]
+	if s.done {
+		return
+	}
+	s.done, s.frame = true, frame
+	if frame != nil {
+		binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
+	}
+	for len(c.slots) > 0 && c.slots[0].done {
+		if f := c.slots[0].frame; f != nil {
+			c.out = append(c.out, f)
+			c.outBytes += len(f)
+		}
+		c.slots[0] = slot{}
+		c.slots = c.slots[1:]
+		c.firstSeq++
+	}
+	c.flush()
+	c.maybeResume()
+}
+
+// CloseNow drops the connection, for a handler that lost the framing of
+// the protocol above (a request it cannot even parse a header of).
+func (c *Conn) CloseNow() { c.close(nil) }
+
+func (c *Conn) idle() bool { return len(c.slots) == 0 && len(c.out) == 0 }
+
+func (c *Conn) onEvent(ev uint32) {
+	if ev&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+		c.close(nil)
+		return
+	}
+	if ev&unix.EPOLLOUT != 0 {
+		c.flush()
+		c.maybeResume()
+	}
+	if ev&(unix.EPOLLIN|unix.EPOLLRDHUP) != 0 && !c.closed {
+		c.read()
+	}
+}
+
+// read takes bytes until the socket is drained or the connection pauses;
+// with edge-triggered epoll nothing else would tell us to come back.
+func (c *Conn) read() {
+	for !c.closed && !c.paused {
+		if c.in == nil {
+			c.in = c.loop.getBuf(readChunk)
+		}
+		if c.n == len(c.in) {
+			c.makeRoom(c.n - c.off + 1)
+		}
+		k, err := unix.Read(c.fd, c.in[c.n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			break
+		}
+		if err != nil || k == 0 {
+			c.close(err)
+			return
+		}
+		c.n += k
+		c.lastActive = time.Now()
+		c.process()
+	}
+	if !c.closed && c.off == c.n && c.in != nil {
+		c.loop.putBuf(c.in)
+		c.in, c.off, c.n = nil, 0, 0
+	}
+}
+
+// process hands every complete frame in the buffer to the handler.
+func (c *Conn) process() {
+	for !c.closed && !c.paused {
+		body, used, need, err := splitFrame(c.in[c.off:c.n], c.loop.cfg.MaxFrameBytes)
+		if err != nil {
+			c.loop.log.Warn("closing connection", "err", err, "peer", c.peer())
+			c.close(err)
+			return
+		}
+		if body == nil {
+			if need > len(c.in)-c.off {
+				c.makeRoom(need)
+			}
+			return
+		}
+		seq := c.nextSeq
+		c.nextSeq++
+		c.slots = append(c.slots, slot{})
+		c.off += used
+		c.loop.h.Request(c, seq, body)
+		if len(c.slots) >= c.loop.cfg.MaxInFlight || c.outBytes > c.loop.cfg.MaxQueuedBytes {
+			c.paused = true
+		}
+	}
+}
+
+// makeRoom makes the buffer able to hold need unprocessed bytes, moving
+// them to its front and growing it only for a frame larger than it.
+func (c *Conn) makeRoom(need int) {
+	if need > len(c.in) {
+		nb := make([]byte, need)
+		copy(nb, c.in[c.off:c.n])
+		c.loop.putBuf(c.in)
+		c.in = nb
+	} else {
+		copy(c.in, c.in[c.off:c.n])
+	}
+	c.n -= c.off
+	c.off = 0
+}
+
+// maybeResume reads again once the connection is back under its bounds.
+func (c *Conn) maybeResume() {
+	if c.paused && !c.closed && !c.loop.stopping && len(c.slots) < c.loop.cfg.MaxInFlight && c.outBytes <= c.loop.cfg.MaxQueuedBytes {
+		c.paused = false
+		c.process()
+		c.read()
+	}
+}
+
+// flush writes queued responses until the socket would block.
+func (c *Conn) flush() {
+	for len(c.out) > 0 && !c.closed {
+		k, err := unix.Writev(c.fd, c.out[:min(len(c.out), 1024)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			return // EPOLLOUT will call again
+		}
+		if err != nil {
+			c.close(err)
+			return
+		}
+		c.outBytes -= k
+		c.lastActive = time.Now()
+		for k > 0 {
+			if k >= len(c.out[0]) {
+				k -= len(c.out[0])
+				c.out[0] = nil
+				c.out = c.out[1:]
+			} else {
+				c.out[0] = c.out[0][k:]
+				k = 0
+			}
+		}
+	}
+	if len(c.out) == 0 {
+		c.out = c.out[:0:0]
+	}
+}
+
+func (c *Conn) close(err error) {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	unix.EpollCtl(c.loop.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	unix.Close(c.fd)
+	delete(c.loop.conns, c.fd)
+	if c.in != nil {
+		c.loop.putBuf(c.in)
+		c.in = nil
+	}
+	c.slots, c.out = nil, nil
+	c.loop.h.Closed(c)
+}
+
+func (c *Conn) peer() string {
+	sa, err := unix.Getpeername(c.fd)
+	if err != nil {
+		return "?"
+	}
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return fmtAddr(a.Addr[:], a.Port)
+	case *unix.SockaddrInet6:
+		return fmtAddr(a.Addr[:], a.Port)
+	}
+	return "?"
+}

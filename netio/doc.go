@@ -1,0 +1,23 @@
+// Package netio runs the broker's network edge: one epoll event loop per
+// shard, each on its own locked OS thread with its own SO_REUSEPORT
+// listener, reading length-prefixed request frames and writing responses
+// back in request order.
+//
+// It owns sockets, connection state, frame splitting, write queues and
+// backpressure. It knows nothing of Kafka beyond the 4-byte big-endian size
+// that prefixes every frame, and it must not block: handlers are called on
+// the loop and answer later through Conn.Respond, from the loop, after a
+// Loop.Post from any goroutine.
+//
+// A frame on the wire:
+//
+//	+-----------+---------------------------+
+//	| size int32| size bytes of request     |
+//	+-----------+---------------------------+
+//
+// A negative size or one over MaxFrameBytes loses the framing: the
+// connection is closed. A connection stops being read while it has
+// MaxInFlight requests unanswered or more than MaxQueuedBytes of responses
+// unwritten, so a client that does not read its responses cannot make the
+// broker buffer without bound.
+package netio

@@ -1,0 +1,248 @@
+package netio
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Handler receives the requests of a server's connections. Both methods run
+// on the connection's loop and must not block.
+type Handler interface {
+	// Request is called for each complete frame; body (the frame without
+	// its size) is valid only during the call. The handler answers, now or
+	// later, with c.Respond(seq, ...).
+	Request(c *Conn, seq uint64, body []byte)
+	// Closed is called once when a connection goes away.
+	Closed(c *Conn)
+}
+
+// Config holds the network settings; zero fields take the defaults.
+type Config struct {
+	Listen         string        // host:port; port 0 picks one
+	Shards         int           // event loops (default: GOMAXPROCS)
+	MaxFrameBytes  int           // socket.request.max.bytes (default 100 MiB)
+	MaxInFlight    int           // unanswered requests before a connection stops being read (default 32)
+	MaxQueuedBytes int           // unwritten response bytes before it stops being read (default 4 MiB)
+	IdleTimeout    time.Duration // connections.max.idle.ms (default 10 min)
+	Logger         *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Shards <= 0 {
+		c.Shards = runtime.GOMAXPROCS(0)
+	}
+	if c.MaxFrameBytes <= 0 {
+		c.MaxFrameBytes = 100 << 20
+	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 32
+	}
+	if c.MaxQueuedBytes <= 0 {
+		c.MaxQueuedBytes = 4 << 20
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 10 * time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// readChunk is the read buffer a connection takes while it has unprocessed
+// bytes; idle connections hold none.
+const readChunk = 64 << 10
+
+// Loop is one shard's event loop: its listener, its connections and a task
+// queue that other goroutines feed through Post.
+type Loop struct {
+	ID  int
+	cfg Config
+	h   Handler
+	log *slog.Logger
+
+	epfd, evfd, lfd int
+	conns           map[int]*Conn
+	events          []unix.EpollEvent
+	freeBufs        [][]byte // read buffers for reuse, at most maxFreeBufs
+	lastSweep       time.Time
+	stopping        bool // loop-local copy of draining: connections are not read
+
+	mu       sync.Mutex
+	tasks    []func()
+	draining bool // guarded by mu: set by Shutdown
+	done     chan struct{}
+}
+
+const maxFreeBufs = 64
+
+func newLoop(id int, cfg Config, h Handler, lfd int) (*Loop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("epoll_create: %w", err)
+	}
+	evfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("eventfd: %w", err)
+	}
+	l := &Loop{ID: id, cfg: cfg, h: h, log: cfg.Logger.With("shard", id), epfd: epfd, evfd: evfd, lfd: lfd,
+		conns: map[int]*Conn{}, events: make([]unix.EpollEvent, 256), done: make(chan struct{})}
+	for _, fd := range []int{evfd, lfd} {
+		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
+			l.closeFds()
+			return nil, fmt.Errorf("epoll_ctl: %w", err)
+		}
+	}
+	return l, nil
+}
+
+// Post runs fn on the loop. Safe from any goroutine; this is how disk
+// completions and other shards reach a connection.
+func (l *Loop) Post(fn func()) {
+	l.mu.Lock()
+	l.tasks = append(l.tasks, fn)
+	first := len(l.tasks) == 1
+	l.mu.Unlock()
+	if first {
+		l.wake()
+	}
+}
+
+func (l *Loop) wake() {
+	var one = [8]byte{1}
+	for {
+		_, err := unix.Write(l.evfd, one[:])
+		if err != unix.EINTR {
+			return // EAGAIN: the counter is already non-zero, the loop will wake
+		}
+	}
+}
+
+func (l *Loop) run() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer close(l.done)
+	defer l.closeFds()
+	var tasks []func()
+	for {
+		n, err := unix.EpollWait(l.epfd, l.events, 1000)
+		if err != nil && err != unix.EINTR {
+			l.log.Error("epoll_wait failed; shard stops", "err", err)
+			return
+		}
+		for _, ev := range l.events[:max(n, 0)] {
+			switch fd := int(ev.Fd); {
+			case fd == l.evfd:
+				var b [8]byte
+				unix.Read(l.evfd, b[:])
+			case fd == l.lfd:
+				l.accept()
+			default:
+				if c := l.conns[fd]; c != nil {
+					c.onEvent(ev.Events)
+				}
+			}
+		}
+		l.mu.Lock()
+		tasks, l.tasks = l.tasks, tasks[:0]
+		draining := l.draining
+		l.mu.Unlock()
+		for i, fn := range tasks {
+			fn()
+			tasks[i] = nil
+		}
+		now := time.Now()
+		if now.Sub(l.lastSweep) >= time.Second {
+			l.lastSweep = now
+			l.sweepIdle(now)
+		}
+		if draining {
+			l.stopping = true
+			if l.lfd >= 0 {
+				unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, l.lfd, nil)
+				unix.Close(l.lfd)
+				l.lfd = -1
+			}
+			for _, c := range l.conns {
+				if c.idle() {
+					c.close(nil)
+				}
+			}
+			if len(l.conns) == 0 {
+				return
+			}
+		}
+	}
+}
+
+func (l *Loop) accept() {
+	for {
+		fd, _, err := unix.Accept4(l.lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		if err != nil {
+			if err != unix.EAGAIN && err != unix.EINTR && !errors.Is(err, unix.ECONNABORTED) {
+				l.log.Warn("accept failed", "err", err)
+			}
+			if err == unix.EINTR || errors.Is(err, unix.ECONNABORTED) {
+				continue
+			}
+			return
+		}
+		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		c := &Conn{fd: fd, loop: l, lastActive: time.Now()}
+		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(fd)}
+		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+			unix.Close(fd)
+			l.log.Warn("epoll_ctl add failed", "err", err)
+			continue
+		}
+		l.conns[fd] = c
+	}
+}
+
+// sweepIdle closes connections with nothing in flight that have been quiet
+// for longer than the idle timeout.
+func (l *Loop) sweepIdle(now time.Time) {
+	for _, c := range l.conns {
+		if c.idle() && now.Sub(c.lastActive) > l.cfg.IdleTimeout {
+			c.close(nil)
+		}
+	}
+}
+
+func (l *Loop) getBuf(n int) []byte {
+	if n <= readChunk {
+		if k := len(l.freeBufs); k > 0 {
+			b := l.freeBufs[k-1]
+			l.freeBufs = l.freeBufs[:k-1]
+			return b
+		}
+		n = readChunk
+	}
+	return make([]byte, n)
+}
+
+func (l *Loop) putBuf(b []byte) {
+	if cap(b) == readChunk && len(l.freeBufs) < maxFreeBufs {
+		l.freeBufs = append(l.freeBufs, b[:readChunk])
+	}
+}
+
+func (l *Loop) closeFds() {
+	for fd, c := range l.conns {
+		c.close(nil)
+		delete(l.conns, fd)
+	}
+	if l.lfd >= 0 {
+		unix.Close(l.lfd)
+		l.lfd = -1
+	}
+	unix.Close(l.evfd)
+	unix.Close(l.epfd)
+}
