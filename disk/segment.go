@@ -41,7 +41,7 @@ type segment struct {
 	// Written by the writer goroutine; read under Log.mu.
 	file      vfs.File // nil until the writer creates it
 	written   int64    // bytes handed to the file
-	synced    int64    // bytes made durable
+	synced    int64    // bytes made durable (written by the writer only, so it reads it without mu)
 	allocated int64    // file size reserved by fallocate (writer only)
 	dirSynced bool     // the file's directory entry is durable (writer only)
 }

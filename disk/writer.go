@@ -200,14 +200,26 @@ func (l *Log) execute(p *writePlan) error {
 			}
 			s.allocated = p.allocTo
 		}
+		// When every byte before this write is already durable, a sync round
+		// is one pwritev2(RWF_DSYNC); otherwise write, then fdatasync the file.
+		synced := false
 		if len(p.bufs) > 0 {
-			if _, err := f.WritevAt(p.bufs, p.from); err != nil {
+			var err error
+			if p.sync && s.synced >= p.from {
+				_, err = f.WritevAtSync(p.bufs, p.from)
+				synced = true
+			} else {
+				_, err = f.WritevAt(p.bufs, p.from)
+			}
+			if err != nil {
 				return err
 			}
 		}
 		if p.sync {
-			if err := f.Sync(); err != nil {
-				return err
+			if !synced {
+				if err := f.Sync(); err != nil {
+					return err
+				}
 			}
 			if !s.dirSynced {
 				if err := l.fs.SyncDir(l.dir); err != nil {

@@ -106,6 +106,16 @@ func (f *faultyFile) WritevAt(bufs [][]byte, off int64) (int, error) {
 	return f.File.WritevAt(bufs, off)
 }
 
+func (f *faultyFile) WritevAtSync(bufs [][]byte, off int64) (int, error) {
+	if err := f.fs.check(OpWrite, f.name); err != nil {
+		return 0, err
+	}
+	if err := f.fs.check(OpSync, f.name); err != nil {
+		return 0, err
+	}
+	return f.File.WritevAtSync(bufs, off)
+}
+
 func (f *faultyFile) Allocate(off, n int64) error {
 	if err := f.fs.check(OpAllocate, f.name); err != nil {
 		return err

@@ -244,6 +244,22 @@ func (h *memHandle) WritevAt(bufs [][]byte, off int64) (int, error) {
 	return n, nil
 }
 
+// WritevAtSync writes and then syncs only the written range.
+func (h *memHandle) WritevAtSync(bufs [][]byte, off int64) (int, error) {
+	n, err := h.WritevAt(bufs, off)
+	if err != nil {
+		return n, err
+	}
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	end := off + int64(n)
+	if int64(len(h.f.synced)) < end {
+		h.f.synced = append(h.f.synced, make([]byte, end-int64(len(h.f.synced)))...)
+	}
+	copy(h.f.synced[off:end], h.f.data[off:end])
+	return n, nil
+}
+
 func (h *memHandle) Allocate(off, n int64) error {
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()

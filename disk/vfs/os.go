@@ -116,6 +116,21 @@ func (f *osFile) WriteAt(p []byte, off int64) (int, error) {
 }
 
 func (f *osFile) WritevAt(bufs [][]byte, off int64) (int, error) {
+	return f.writev(bufs, off, 0)
+}
+
+func (f *osFile) WritevAtSync(bufs [][]byte, off int64) (int, error) {
+	n, err := f.writev(bufs, off, unix.RWF_DSYNC)
+	if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOSYS) {
+		// Kernels before 4.7 lack pwritev2 flags.
+		if n, err = f.writev(bufs, off, 0); err == nil {
+			err = f.Sync()
+		}
+	}
+	return n, err
+}
+
+func (f *osFile) writev(bufs [][]byte, off int64, flags int) (int, error) {
 	total := 0
 	for len(bufs) > 0 {
 		batch := bufs[:min(len(bufs), iovMax)]
@@ -123,7 +138,7 @@ func (f *osFile) WritevAt(bufs [][]byte, off int64) (int, error) {
 		for _, b := range batch {
 			want += len(b)
 		}
-		n, err := unix.Pwritev(f.fd, batch, off+int64(total))
+		n, err := unix.Pwritev2(f.fd, batch, off+int64(total), flags)
 		if err == unix.EINTR {
 			continue
 		}

@@ -52,6 +52,11 @@ type File interface {
 	WriteAt(p []byte, off int64) (int, error)
 	// WritevAt writes bufs back to back starting at off (pwritev).
 	WritevAt(bufs [][]byte, off int64) (int, error)
+	// WritevAtSync is WritevAt that returns once the written range is
+	// durable, as if followed by Sync for that range alone (pwritev2 with
+	// RWF_DSYNC: one system call instead of two). Bytes written earlier
+	// without a sync are not covered.
+	WritevAtSync(bufs [][]byte, off int64) (int, error)
 	// Allocate reserves blocks for [off, off+n) and extends the file size to
 	// cover them (fallocate mode 0), so later writes in that range need no
 	// allocation and fdatasync need not log a size change.
