@@ -76,7 +76,9 @@ type Loop struct {
 
 	mu       sync.Mutex
 	tasks    []func()
-	draining bool // guarded by mu: set by Shutdown
+	draining bool // guarded by mu: Shutdown began; stop accepting and reading
+	exit     bool // guarded by mu: every loop is drained; close and return
+	stopped  bool // guarded by mu: the loop has exited; Post drops tasks
 	done     chan struct{}
 }
 
@@ -107,12 +109,18 @@ func newLoop(id int, cfg Config, h Handler, lfd int) (*Loop, error) {
 // completions and other shards reach a connection.
 func (l *Loop) Post(fn func()) {
 	l.mu.Lock()
+	if l.stopped {
+		// Late completions (a disk round finishing after shutdown) have
+		// nobody left to answer; the eventfd may already be closed.
+		l.mu.Unlock()
+		return
+	}
 	l.tasks = append(l.tasks, fn)
 	first := len(l.tasks) == 1
-	l.mu.Unlock()
 	if first {
-		l.wake()
+		l.wake() // under mu, so the eventfd cannot be closed meanwhile
 	}
+	l.mu.Unlock()
 }
 
 func (l *Loop) wake() {
@@ -129,7 +137,12 @@ func (l *Loop) run() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer close(l.done)
-	defer l.closeFds()
+	defer func() {
+		l.mu.Lock()
+		l.stopped = true
+		l.mu.Unlock()
+		l.closeFds()
+	}()
 	var tasks []func()
 	for {
 		n, err := unix.EpollWait(l.epfd, l.events, 1000)
@@ -152,7 +165,7 @@ func (l *Loop) run() {
 		}
 		l.mu.Lock()
 		tasks, l.tasks = l.tasks, tasks[:0]
-		draining := l.draining
+		draining, exit := l.draining, l.exit
 		l.mu.Unlock()
 		for i, fn := range tasks {
 			fn()
@@ -170,16 +183,22 @@ func (l *Loop) run() {
 				unix.Close(l.lfd)
 				l.lfd = -1
 			}
-			for _, c := range l.conns {
-				if c.idle() {
-					c.close(nil)
-				}
-			}
-			if len(l.conns) == 0 {
-				return
-			}
+		}
+		if exit {
+			return
 		}
 	}
+}
+
+// busy reports whether any connection has requests in flight or responses
+// unwritten. Runs on the loop.
+func (l *Loop) busy() bool {
+	for _, c := range l.conns {
+		if !c.idle() {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *Loop) accept() {

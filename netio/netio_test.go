@@ -53,6 +53,7 @@ func start(t *testing.T, cfg Config, h Handler) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.Start()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -154,6 +155,10 @@ func TestIdleTimeout(t *testing.T) {
 	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
 		t.Fatalf("idle connection not closed: %v", err)
 	}
+	deadline := time.Now().Add(5 * time.Second)
+	for e.closed.Load() != 1 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // Closed runs just after the socket closes
+	}
 	if e.closed.Load() != 1 {
 		t.Fatalf("Closed called %d times", e.closed.Load())
 	}
@@ -209,6 +214,7 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.Start()
 	c := dial(t, s)
 	c.Write(frame("late"))
 	deadline := time.Now().Add(5 * time.Second)

@@ -2,11 +2,11 @@ package netio
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,9 +16,13 @@ type Server struct {
 	cfg   Config
 	loops []*Loop
 	addr  string
+	// started: Start ran the loops (Shutdown of a server never started
+	// only closes its sockets).
+	started bool
 }
 
-// Listen opens one SO_REUSEPORT listener per shard on cfg.Listen; the
+// Listen opens one SO_REUSEPORT listener per shard on cfg.Listen (Start
+// runs them); the
 // kernel spreads new connections over them by hash. (eBPF steering to the
 // shard of the receiving CPU is not built yet; this is the fallback it
 // would fall back to.)
@@ -56,11 +60,18 @@ func Listen(cfg Config, h Handler) (*Server, error) {
 		s.loops = append(s.loops, l)
 	}
 	s.addr = netip.AddrPortFrom(ap.Addr(), port).String()
+	return s, nil
+}
+
+// Start runs the loops. Connections that arrive between Listen and Start
+// wait in the listen backlog, so the caller can finish loading state that
+// handlers need.
+func (s *Server) Start() {
+	s.started = true
 	for _, l := range s.loops {
 		go l.run()
 	}
-	cfg.Logger.Info("listening", "addr", s.addr, "shards", cfg.Shards, "steering", "SO_REUSEPORT hash")
-	return s, nil
+	s.cfg.Logger.Info("listening", "addr", s.addr, "shards", s.cfg.Shards, "steering", "SO_REUSEPORT hash")
 }
 
 func listenReusePort(ap netip.AddrPort) (fd int, port uint16, err error) {
@@ -109,9 +120,15 @@ func (s *Server) Addr() string { return s.addr }
 func (s *Server) Loops() []*Loop { return s.loops }
 
 // Shutdown stops accepting, lets every connection finish the requests it
-// has in flight and write their responses (reading no new ones), and closes
-// it. When ctx ends first, the remaining connections are closed at once.
+// has in flight and write their responses (reading no new ones), and then
+// closes them all. Loops wait for one another, since a request on one may
+// need a partition on another. When ctx ends first, what is left is closed
+// at once.
 func (s *Server) Shutdown(ctx context.Context) error {
+	if !s.started {
+		s.closeLoops()
+		return nil
+	}
 	for _, l := range s.loops {
 		l.mu.Lock()
 		l.draining = true
@@ -123,19 +140,44 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			}
 		})
 	}
-	for _, l := range s.loops {
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	var err error
+	for !s.drained() {
 		select {
-		case <-l.done:
 		case <-ctx.Done():
-			l.Post(func() {
-				for _, c := range l.conns {
-					c.close(errors.New("shutdown deadline"))
-				}
-			})
-			<-l.done
+			err = ctx.Err()
+		case <-tick.C:
+			continue
+		}
+		break
+	}
+	for _, l := range s.loops {
+		l.mu.Lock()
+		l.exit = true
+		l.mu.Unlock()
+		l.Post(func() {})
+	}
+	for _, l := range s.loops {
+		<-l.done
+	}
+	return err
+}
+
+// drained asks every loop whether it still has work in flight.
+func (s *Server) drained() bool {
+	for _, l := range s.loops {
+		busy := make(chan bool, 1)
+		l.Post(func() { busy <- l.busy() })
+		select {
+		case b := <-busy:
+			if b {
+				return false
+			}
+		case <-l.done:
 		}
 	}
-	return ctx.Err()
+	return true
 }
 
 func (s *Server) closeLoops() {

@@ -1,0 +1,97 @@
+package core
+
+// Produce, versions 3-12 (record batch v2 only: v0-2 carry message formats
+// v0/v1, which Sluice does not store; v13 names topics by ID and is not
+// served yet).
+//
+// acks=0 gets no response; acks=1 and acks=-1 are acknowledged when the
+// batch is in the log (a single node is its own ISR), or after fdatasync
+// when the topic sets flush.messages=1. Each partition's batch must be one
+// valid v2 batch: anything else is CORRUPT_MESSAGE and nothing of it is
+// written. Differences from Apache Kafka: no transactions yet; a produce to
+// a missing topic auto-creates it when auto.create.topics.enable is on.
+
+import (
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func handleProduce(r *request, kreq kmsg.Request) {
+	req := kreq.(*kmsg.ProduceRequest)
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	if req.Acks != 0 && req.Acks != 1 && req.Acks != -1 {
+		for _, t := range req.Topics {
+			rt := kmsg.NewProduceResponseTopic()
+			rt.Topic = t.Topic
+			for _, p := range t.Partitions {
+				rp := kmsg.NewProduceResponseTopicPartition()
+				rp.Partition, rp.ErrorCode = p.Partition, errInvalidRequiredAcks
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		r.respond(resp)
+		return
+	}
+	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
+	pending := 1 // released after the loop, so completions during it cannot finish early
+	finish := func() {
+		if pending--; pending == 0 && req.Acks != 0 {
+			r.respond(resp)
+		}
+	}
+	if req.Acks == 0 {
+		r.c.Respond(r.seq, nil)
+	}
+	home := r.c.Loop()
+	for i, t := range req.Topics {
+		rt := &resp.Topics[i]
+		rt.Topic = t.Topic
+		rt.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(t.Partitions))
+		tp := r.b.topicForWrite(t.Topic)
+		for j, p := range t.Partitions {
+			rp := &rt.Partitions[j]
+			*rp = kmsg.NewProduceResponseTopicPartition()
+			rp.Partition = p.Partition
+			var part *partition
+			if tp != nil && p.Partition >= 0 && int(p.Partition) < len(tp.partitions) {
+				part = tp.partitions[p.Partition]
+			}
+			if part == nil {
+				rp.ErrorCode = errUnknownTopicOrPartition
+				continue
+			}
+			pending++
+			done := func(base int64, err error) {
+				rp.BaseOffset, rp.ErrorCode = base, errorCode(err)
+				rp.LogStartOffset = -1
+				finish()
+			}
+			if part.loop == home {
+				part.produce(p.Records, req.Acks, done)
+				continue
+			}
+			// Another shard owns it: the records alias this connection's
+			// read buffer, so they travel as a copy.
+			records := append([]byte(nil), p.Records...)
+			part.loop.Post(func() {
+				part.produce(records, req.Acks, func(base int64, err error) {
+					home.Post(func() { done(base, err) })
+				})
+			})
+		}
+	}
+	finish()
+}
+
+// topicForWrite returns the topic, creating it with the default partition
+// count when auto-creation is on.
+func (b *Broker) topicForWrite(name string) *topic {
+	if t := b.topic(name); t != nil || !*b.cfg.AutoCreateTopics {
+		return t
+	}
+	t, _, err := b.createTopic(name, b.cfg.DefaultPartitions, nil, false)
+	if err != nil && t == nil {
+		b.log.Warn("auto-create failed", "topic", name, "err", err)
+	}
+	return t
+}

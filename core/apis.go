@@ -1,0 +1,33 @@
+package core
+
+import (
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// api is one Kafka API the broker serves: the versions it implements fully
+// and its handler. The table is the only registry; ApiVersions reports it.
+type api struct {
+	key        int16
+	minVersion int16
+	maxVersion int16
+	handle     func(r *request, req kmsg.Request)
+}
+
+// apiTable lists every API served, by key. An API missing here is answered
+// by closing the connection, as Kafka does for keys it does not know, and is
+// not advertised. (A function, not a variable, because ApiVersions reports
+// the table it is in.)
+func apiTable() map[int16]*api {
+	m := map[int16]*api{}
+	for _, a := range []*api{
+		{key: 0, minVersion: 3, maxVersion: 12, handle: handleProduce},
+		{key: 1, minVersion: 4, maxVersion: 12, handle: handleFetch},
+		{key: 2, minVersion: 1, maxVersion: 6, handle: handleListOffsets},
+		{key: 3, minVersion: 0, maxVersion: 12, handle: handleMetadata},
+		{key: 18, minVersion: 0, maxVersion: 3, handle: handleApiVersions},
+		{key: 19, minVersion: 0, maxVersion: 7, handle: handleCreateTopics},
+	} {
+		m[a.key] = a
+	}
+	return m
+}

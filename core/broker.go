@@ -1,0 +1,176 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"sluice/disk/vfs"
+	"sluice/netio"
+)
+
+// Config is the broker's configuration.
+type Config struct {
+	NodeID         int32
+	Listen         string // host:port the broker listens on
+	AdvertisedAddr string // host:port clients are told to use (default: Listen, with the port it got)
+	DataDir        string
+	Shards         int
+	// AutoCreateTopics is auto.create.topics.enable; default true, as in
+	// Apache Kafka, so that a first produce or fetch to a new topic works.
+	AutoCreateTopics  *bool
+	DefaultPartitions int32 // num.partitions (default 1)
+	MaxFrameBytes     int   // socket.request.max.bytes (default 100 MiB)
+	Logger            *slog.Logger
+	FS                vfs.FS // default vfs.OS
+}
+
+// Broker is a single-node Kafka broker.
+type Broker struct {
+	cfg       Config
+	log       *slog.Logger
+	srv       *netio.Server
+	clusterID string
+	host      string
+	port      int32
+
+	mu       sync.RWMutex // guards topics; changes are rare, reads are per request
+	topics   map[string]*topic
+	topicIDs map[[16]byte]*topic
+	apis     map[int16]*api
+
+	stopRetention context.CancelFunc
+	parked        []parkedFetches // by loop ID; each touched only by its loop
+}
+
+func (b *Broker) parkedOn(l *netio.Loop) parkedFetches { return b.parked[l.ID] }
+
+// retentionCheckInterval is log.retention.check.interval.ms (Kafka: 5 min).
+const retentionCheckInterval = 5 * time.Minute
+
+// Start opens the data directory, recovers every partition and starts
+// serving.
+func Start(cfg Config) (*Broker, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.FS == nil {
+		cfg.FS = vfs.OS{}
+	}
+	if cfg.DefaultPartitions <= 0 {
+		cfg.DefaultPartitions = 1
+	}
+	if cfg.AutoCreateTopics == nil {
+		t := true
+		cfg.AutoCreateTopics = &t
+	}
+	b := &Broker{cfg: cfg, log: cfg.Logger, topics: map[string]*topic{}, topicIDs: map[[16]byte]*topic{}, apis: apiTable()}
+	if err := cfg.FS.MkdirAll(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	srv, err := netio.Listen(netio.Config{Listen: cfg.Listen, Shards: cfg.Shards, MaxFrameBytes: cfg.MaxFrameBytes, Logger: cfg.Logger}, b)
+	if err != nil {
+		return nil, err
+	}
+	b.srv = srv
+	for range srv.Loops() {
+		b.parked = append(b.parked, parkedFetches{})
+	}
+	adv := cfg.AdvertisedAddr
+	if adv == "" {
+		adv = srv.Addr()
+	}
+	host, port, err := net.SplitHostPort(adv)
+	if err != nil {
+		b.srv.Shutdown(context.Background())
+		return nil, fmt.Errorf("advertised address %q: %w", adv, err)
+	}
+	p, _ := strconv.Atoi(port)
+	b.host, b.port = host, int32(p)
+	if err := b.loadMeta(); err != nil {
+		b.srv.Shutdown(context.Background())
+		b.closeLogs()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.stopRetention = cancel
+	go b.retentionLoop(ctx, retentionCheckInterval)
+	b.srv.Start()
+	return b, nil
+}
+
+// Addr is the address the broker listens on.
+func (b *Broker) Addr() string { return b.srv.Addr() }
+
+// Shutdown stops accepting, finishes in-flight requests, then syncs and
+// closes every log.
+func (b *Broker) Shutdown(ctx context.Context) error {
+	b.stopRetention()
+	// Answer long polls now rather than after their MaxWaitMillis; netio
+	// then waits for every in-flight request to finish.
+	for _, l := range b.srv.Loops() {
+		l.Post(b.parked[l.ID].expireAll)
+	}
+	err := b.srv.Shutdown(ctx)
+	if cerr := b.closeLogs(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// closeLogs syncs and closes every partition log; the loops have stopped.
+func (b *Broker) closeLogs() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var err error
+	for _, t := range b.topics {
+		for _, p := range t.partitions {
+			if cerr := p.log.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+	}
+	return err
+}
+
+// loopFor returns the shard that owns a partition.
+func (b *Broker) loopFor(topic string, partition int32) *netio.Loop {
+	h := fnv.New32a()
+	h.Write([]byte(topic))
+	h.Write([]byte{byte(partition >> 24), byte(partition >> 16), byte(partition >> 8), byte(partition)})
+	loops := b.srv.Loops()
+	return loops[int(h.Sum32()%uint32(len(loops)))]
+}
+
+func newClusterID() string {
+	var id [16]byte
+	rand.Read(id[:])
+	return base64.RawURLEncoding.EncodeToString(id[:])
+}
+
+// retentionLoop runs retention on every partition's own loop.
+func (b *Broker) retentionLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			b.mu.RLock()
+			for _, tp := range b.topics {
+				for _, p := range tp.partitions {
+					p.loop.Post(func() { p.log.EnforceRetention() })
+				}
+			}
+			b.mu.RUnlock()
+		}
+	}
+}

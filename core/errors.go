@@ -1,0 +1,45 @@
+package core
+
+import (
+	"errors"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"sluice/disk"
+	"sluice/disk/batch"
+)
+
+// Kafka error codes used by name; everything else goes through errorCode.
+var (
+	errUnsupportedVersion       = kerr.UnsupportedVersion.Code
+	errUnknownTopicOrPartition  = kerr.UnknownTopicOrPartition.Code
+	errInvalidTopic             = kerr.InvalidTopicException.Code
+	errTopicAlreadyExists       = kerr.TopicAlreadyExists.Code
+	errInvalidPartitions        = kerr.InvalidPartitions.Code
+	errInvalidReplicationFactor = kerr.InvalidReplicationFactor.Code
+	errInvalidRequiredAcks      = kerr.InvalidRequiredAcks.Code
+	errOffsetOutOfRange         = kerr.OffsetOutOfRange.Code
+	errInvalidConfig            = kerr.InvalidConfig.Code
+)
+
+// errorCode maps the typed errors of the layers below to Kafka's codes:
+// the one place where that happens.
+func errorCode(err error) int16 {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, batch.ErrTooLarge):
+		return kerr.MessageTooLarge.Code
+	case errors.Is(err, batch.ErrCorrupt):
+		return kerr.CorruptMessage.Code
+	case errors.Is(err, disk.ErrOffsetOutOfRange):
+		return kerr.OffsetOutOfRange.Code
+	case errors.Is(err, disk.ErrBackpressure):
+		// Retriable: the client backs off and sends again.
+		return kerr.RequestTimedOut.Code
+	case errors.Is(err, disk.ErrOffline), errors.Is(err, disk.ErrClosed):
+		return kerr.KafkaStorageError.Code
+	default:
+		return kerr.UnknownServerError.Code
+	}
+}

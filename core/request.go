@@ -1,0 +1,140 @@
+package core
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/netio"
+)
+
+// request is one decoded request on its connection's loop.
+type request struct {
+	b        *Broker
+	c        *netio.Conn
+	seq      uint64
+	key      int16
+	version  int16
+	corr     int32
+	clientID string
+	// flexibleResp: the response header carries tagged fields (v1).
+	flexibleResp bool
+}
+
+var errBadHeader = errors.New("malformed request header")
+
+// parseHeader reads the request header (v1 or v2, which differ only in the
+// trailing tagged fields) and returns the body after it.
+func parseHeader(b []byte) (key, version int16, corr int32, clientID string, rest []byte, err error) {
+	if len(b) < 10 {
+		return 0, 0, 0, "", nil, fmt.Errorf("%w: %d bytes", errBadHeader, len(b))
+	}
+	key = int16(binary.BigEndian.Uint16(b))
+	version = int16(binary.BigEndian.Uint16(b[2:]))
+	corr = int32(binary.BigEndian.Uint32(b[4:]))
+	n := int16(binary.BigEndian.Uint16(b[8:]))
+	rest = b[10:]
+	if n > 0 {
+		if int(n) > len(rest) {
+			return 0, 0, 0, "", nil, fmt.Errorf("%w: client id of %d bytes", errBadHeader, n)
+		}
+		clientID, rest = string(rest[:n]), rest[n:]
+	}
+	return key, version, corr, clientID, rest, nil
+}
+
+// skipTags skips a tagged-field section (flexible header v2).
+func skipTags(b []byte) ([]byte, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 {
+		return nil, fmt.Errorf("%w: tag count", errBadHeader)
+	}
+	b = b[k:]
+	for range n {
+		_, k1 := binary.Uvarint(b)
+		if k1 <= 0 {
+			return nil, fmt.Errorf("%w: tag", errBadHeader)
+		}
+		size, k2 := binary.Uvarint(b[k1:])
+		if k2 <= 0 || size > uint64(len(b)-k1-k2) {
+			return nil, fmt.Errorf("%w: tag size", errBadHeader)
+		}
+		b = b[k1+k2+int(size):]
+	}
+	return b, nil
+}
+
+// Request implements netio.Handler. Runs on the connection's loop.
+func (b *Broker) Request(c *netio.Conn, seq uint64, body []byte) {
+	key, version, corr, clientID, rest, err := parseHeader(body)
+	if err != nil {
+		b.badRequest(c, err, body)
+		return
+	}
+	r := &request{b: b, c: c, seq: seq, key: key, version: version, corr: corr, clientID: clientID}
+	a := b.apis[key]
+	if a == nil {
+		b.badRequest(c, fmt.Errorf("unknown api key %d", key), body)
+		return
+	}
+	if version < a.minVersion || version > a.maxVersion {
+		if key == kmsg.ApiVersions.Int16() {
+			// KIP-511: answer an unknown ApiVersions version with v0 and
+			// UNSUPPORTED_VERSION, so the client can retry with one we have.
+			r.version = 0
+			resp := apiVersionsResponse(b.apis, 0)
+			resp.ErrorCode = errUnsupportedVersion
+			r.respond(resp)
+			return
+		}
+		b.badRequest(c, fmt.Errorf("api key %d version %d not in [%d, %d]", key, version, a.minVersion, a.maxVersion), body)
+		return
+	}
+	req := kmsg.RequestForKey(key)
+	req.SetVersion(version)
+	if req.IsFlexible() {
+		if rest, err = skipTags(rest); err != nil {
+			b.badRequest(c, err, body)
+			return
+		}
+		r.flexibleResp = key != kmsg.ApiVersions.Int16()
+	}
+	// The decoder copies strings (requests answered later keep their
+	// names) but byte fields such as produce records still alias the read
+	// buffer, which is reused after this call: handlers copy what they
+	// keep (the log copies appended batches itself).
+	if err := req.ReadFrom(rest); err != nil {
+		b.badRequest(c, fmt.Errorf("api key %d v%d: %w", key, version, err), body)
+		return
+	}
+	a.handle(r, req)
+}
+
+// Closed implements netio.Handler.
+func (b *Broker) Closed(c *netio.Conn) {}
+
+// badRequest closes a connection whose request cannot be decoded, as Kafka
+// does: without a correlation id there is nothing to answer.
+func (b *Broker) badRequest(c *netio.Conn, err error, body []byte) {
+	b.log.Warn("closing connection on a malformed request", "err", err, "snippet", fmt.Sprintf("%q", body[:min(len(body), 32)]))
+	c.CloseNow()
+}
+
+// respond encodes resp with the request's version and header and queues it.
+// Runs on the connection's loop.
+func (r *request) respond(resp kmsg.Response) {
+	resp.SetVersion(r.version)
+	buf := make([]byte, 4, 128)
+	buf = binary.BigEndian.AppendUint32(buf, uint32(r.corr))
+	if r.flexibleResp {
+		buf = append(buf, 0)
+	}
+	r.c.Respond(r.seq, resp.AppendTo(buf))
+}
+
+// respondFrom answers from any goroutine.
+func (r *request) respondFrom(resp kmsg.Response) {
+	r.c.Loop().Post(func() { r.respond(resp) })
+}

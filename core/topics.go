@@ -1,0 +1,275 @@
+package core
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"sluice/disk"
+	"sluice/netio"
+)
+
+// topic is a topic as this broker sees it. Its fields do not change after
+// creation except configs, which are replaced whole under Broker.mu.
+type topic struct {
+	name       string
+	id         [16]byte
+	configs    map[string]string
+	partitions []*partition
+}
+
+// partition is one partition and its log; its mutable state belongs to its
+// loop.
+type partition struct {
+	topic *topic
+	index int32
+	loop  *netio.Loop
+	log   *disk.Log
+	// flushEvery is flush.messages: 1 makes every acked produce wait for
+	// fdatasync. Runs on the owning shard.
+	syncAcks bool
+
+	// Run on the owning shard.
+	durableWaiters []durableWaiter
+	fetchWaiters   []*fetchState
+	progressPosted atomicBool
+}
+
+type durableWaiter struct {
+	offset int64
+	done   func(err error)
+}
+
+// metaFile is the broker's own record of its topics (the single-node stand
+// in for the replicated cluster metadata log).
+const metaFile = "meta.json"
+
+type metaJSON struct {
+	ClusterID string      `json:"clusterId"`
+	Topics    []topicJSON `json:"topics"`
+}
+
+type topicJSON struct {
+	Name       string            `json:"name"`
+	ID         [16]byte          `json:"id"`
+	Partitions int32             `json:"partitions"`
+	Configs    map[string]string `json:"configs,omitempty"`
+}
+
+func (b *Broker) loadMeta() error {
+	raw, err := os.ReadFile(filepath.Join(b.cfg.DataDir, metaFile))
+	var m metaJSON
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		m.ClusterID = newClusterID()
+	case err != nil:
+		return err
+	default:
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("%s: %w", metaFile, err)
+		}
+	}
+	b.clusterID = m.ClusterID
+	for _, tj := range m.Topics {
+		t := &topic{name: tj.Name, id: tj.ID, configs: tj.Configs}
+		if err := b.openPartitions(t, tj.Partitions); err != nil {
+			return err
+		}
+		b.topics[t.name] = t
+		b.topicIDs[t.id] = t
+	}
+	return b.saveMetaLocked()
+}
+
+// saveMetaLocked writes meta.json durably. REQUIRES: b.mu held (or no
+// concurrency yet).
+func (b *Broker) saveMetaLocked() error {
+	m := metaJSON{ClusterID: b.clusterID}
+	for _, t := range b.topics {
+		m.Topics = append(m.Topics, topicJSON{Name: t.name, ID: t.id, Partitions: int32(len(t.partitions)), Configs: t.configs})
+	}
+	raw, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(b.cfg.DataDir, metaFile), raw)
+}
+
+func writeFileAtomic(name string, data []byte) error {
+	tmp := name + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(name))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// openPartitions opens (or creates) the logs of partitions [len, n).
+func (b *Broker) openPartitions(t *topic, n int32) error {
+	cfg, err := logConfig(t.configs)
+	if err != nil {
+		return err
+	}
+	for i := int32(len(t.partitions)); i < n; i++ {
+		p := &partition{topic: t, index: i, loop: b.loopFor(t.name, i), syncAcks: t.configs["flush.messages"] == "1"}
+		c := cfg
+		c.Logger = b.log
+		c.OnProgress = p.onProgress
+		l, err := disk.Open(b.cfg.FS, filepath.Join(b.cfg.DataDir, fmt.Sprintf("%s-%d", t.name, i)), c)
+		if err != nil {
+			return err
+		}
+		p.log = l
+		t.partitions = append(t.partitions, p)
+	}
+	return nil
+}
+
+// topicConfigs are the topic-level settings the broker understands, with
+// Apache Kafka's defaults as DescribeConfigs would report them.
+var topicConfigs = map[string]string{
+	"cleanup.policy":       "delete",
+	"segment.bytes":        "1073741824",
+	"segment.ms":           "604800000",
+	"retention.ms":         "604800000",
+	"retention.bytes":      "-1",
+	"max.message.bytes":    "1048588",
+	"index.interval.bytes": "4096",
+	"flush.messages":       "9223372036854775807",
+	"flush.ms":             "9223372036854775807",
+}
+
+// logConfig turns topic configs into the log's settings, rejecting unknown
+// names and values that do not parse.
+func logConfig(configs map[string]string) (disk.Config, error) {
+	var c disk.Config
+	for k, v := range configs {
+		if _, ok := topicConfigs[k]; !ok {
+			return c, fmt.Errorf("unknown topic config %q", k)
+		}
+		if k == "cleanup.policy" {
+			if v != "delete" {
+				return c, fmt.Errorf("cleanup.policy=%s is not supported yet", v)
+			}
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return c, fmt.Errorf("topic config %s=%q: %w", k, v, err)
+		}
+		ms := time.Duration(n) * time.Millisecond
+		switch k {
+		case "segment.bytes":
+			c.SegmentBytes = n
+		case "segment.ms":
+			c.SegmentMs = ms
+		case "retention.ms":
+			c.RetentionMs = ms
+			if n < 0 {
+				c.RetentionMs = -1
+			}
+		case "retention.bytes":
+			c.RetentionBytes = n
+		case "max.message.bytes":
+			c.MaxMessageBytes = int(n)
+		case "index.interval.bytes":
+			c.IndexIntervalBytes = n
+		case "flush.messages":
+			if n < 1<<62 {
+				c.FlushMessages = n
+			}
+		case "flush.ms":
+			if n < 1<<62 {
+				c.FlushMs = ms
+			}
+		}
+	}
+	return c, nil
+}
+
+// createTopic creates a topic with n partitions. Runs on any loop; takes
+// Broker.mu.
+func (b *Broker) createTopic(name string, n int32, configs map[string]string, validateOnly bool) (*topic, int16, error) {
+	if err := validTopicName(name); err != nil {
+		return nil, errInvalidTopic, err
+	}
+	if n <= 0 {
+		return nil, errInvalidPartitions, fmt.Errorf("%d partitions", n)
+	}
+	if _, err := logConfig(configs); err != nil {
+		return nil, errInvalidConfig, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if t := b.topics[name]; t != nil {
+		return t, errTopicAlreadyExists, fmt.Errorf("topic %q already exists", name)
+	}
+	t := &topic{name: name, configs: configs}
+	rand.Read(t.id[:])
+	if validateOnly {
+		return t, 0, nil
+	}
+	if err := b.openPartitions(t, n); err != nil {
+		return nil, errorCode(err), err
+	}
+	b.topics[name] = t
+	b.topicIDs[t.id] = t
+	if err := b.saveMetaLocked(); err != nil {
+		return nil, errorCode(err), err
+	}
+	b.log.Info("created topic", "topic", name, "partitions", n)
+	return t, 0, nil
+}
+
+// validTopicName applies Kafka's rules: 1-249 characters of [a-zA-Z0-9._-],
+// not "." or "..".
+func validTopicName(name string) error {
+	if name == "" || name == "." || name == ".." || len(name) > 249 {
+		return fmt.Errorf("invalid topic name %q", name)
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("invalid character %q in topic name", c)
+		}
+	}
+	return nil
+}
+
+func (b *Broker) topic(name string) *topic {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.topics[name]
+}
+
+func (b *Broker) partition(name string, index int32) *partition {
+	t := b.topic(name)
+	if t == nil || index < 0 || int(index) >= len(t.partitions) {
+		return nil
+	}
+	return t.partitions[index]
+}
