@@ -3,13 +3,19 @@
 GO        ?= go
 BENCH_DIR ?= $(CURDIR)/.bench
 
-.PHONY: test deps vet bench fuzz
+.PHONY: run test deps vet bench fuzz
+
+# A single-node broker on 127.0.0.1:9092 with its data in ./data.
+run:
+	$(GO) run ./cmd/sluice serve --listen 127.0.0.1:9092 --data-dir ./data
 
 test: deps vet
 	$(GO) test -race -timeout 9m ./...
 
+# Go modules, and the Kafka clients the compatibility tests drive.
 deps:
 	$(GO) mod download
+	@command -v kcat >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null)
 
 vet:
 	$(GO) vet ./...
@@ -24,3 +30,5 @@ bench: deps
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./disk/batch -run '^$$' -fuzz FuzzValidate -fuzztime $(FUZZTIME)
+	$(GO) test ./disk -run '^$$' -fuzz FuzzRecovery -fuzztime $(FUZZTIME)
+	$(GO) test ./netio -run '^$$' -fuzz FuzzSplitFrame -fuzztime $(FUZZTIME)

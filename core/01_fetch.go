@@ -168,6 +168,8 @@ func (f *fetchState) complete() {
 		rp := kmsg.NewFetchResponseTopicPartition()
 		rp.Partition = f.req.Topics[fp.topic].Partitions[fp.index].Partition
 		rp.ErrorCode = fp.err
+		// Empty, not null: librdkafka rejects a null record set (size -1).
+		rp.RecordBatches = []byte{}
 		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = fp.hw, fp.hw, fp.start
 		if fp.err == errUnknownTopicOrPartition {
 			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
