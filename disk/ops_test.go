@@ -1,6 +1,7 @@
 package disk
 
 import (
+	"bytes"
 	"errors"
 	"math/rand/v2"
 	"strings"
@@ -425,4 +426,88 @@ func TestTailCacheBounded(t *testing.T) {
 		t.Fatal("nothing was evicted; the test reads only from memory")
 	}
 	checkLog(t, l, m)
+}
+
+// TestReadAfterTruncateNotStale: the reads Truncate makes must not leave
+// bytes from before the cut in the read window.
+func TestReadAfterTruncateNotStale(t *testing.T) {
+	fs := vfs.NewMem()
+	cfg := Config{Logger: quiet, TailCacheBytes: 128 << 10, IndexIntervalBytes: 512}
+	l := mustOpen(t, fs, "/p", cfg)
+	for i := range 300 {
+		if _, err := l.Append(batchtest.Sized(int64(1000+i), 1, 1000, byte(i)), 0, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	l = mustOpen(t, fs, "/p", cfg) // tail cache: only the last page
+	defer l.Close()
+	if _, err := l.Truncate(51); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("after truncate: rd seg %v from %d n %d, size %d cacheStart %d", l.rd.seg != nil, l.rd.from, l.rd.n, l.segs[0].size, l.segs[0].cacheStart)
+	var fresh [][]byte
+	for i := range 300 {
+		b := batchtest.Sized(int64(5000+i), 1, 1500, byte(100+i))
+		if _, err := l.Append(b, 0, true); err != nil {
+			t.Fatal(err)
+		}
+		fresh = append(fresh, b)
+	}
+	l.Wait(351, true)
+	got, _, err := l.Read(nil, 51, 1, 351)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("got %d bytes, cacheStart %d, size %d, rd seg %v from %d n %d", len(got), l.segs[0].cacheStart, l.segs[0].size, l.rd.seg != nil, l.rd.from, l.rd.n)
+	if !bytes.Equal(got, fresh[0]) {
+		t.Fatalf("Read(5) after Truncate(5) and a new append: %d bytes, want the new %d-byte batch", len(got), len(fresh[0]))
+	}
+}
+
+// TestTruncateBatchBelowLogStart: the batch holding the cut starts below
+// the log start, so cutting it whole empties the log; it restarts at that
+// batch's base rather than leaving its end below its start.
+func TestTruncateBatchBelowLogStart(t *testing.T) {
+	l := mustOpen(t, vfs.NewMem(), "/p", Config{Logger: quiet})
+	defer l.Close()
+	l.Append(batchtest.Sized(1, 5, 500, 1), 0, true) // offsets 0-4
+	l.Append(batchtest.Sized(1, 5, 500, 2), 0, true) // offsets 5-9
+	l.Wait(10, true)
+	if err := l.AdvanceLogStart(3); err != nil {
+		t.Fatal(err)
+	}
+	end, err := l.Truncate(4)
+	t.Logf("Truncate(4) = %d, %v; log start %d, end %d", end, err, l.LogStartOffset(), l.LogEndOffset())
+	if err != nil || end != 0 || l.LogStartOffset() != 0 {
+		t.Fatalf("log [%d, %d), want empty at 0 (%v)", l.LogStartOffset(), end, err)
+	}
+}
+
+// TestTruncateBelowStartDurable: a power cut right after truncating below
+// the log start recovers the truncated, restarted log, not the old start.
+func TestTruncateBelowStartDurable(t *testing.T) {
+	for _, reopen := range []bool{false, true} {
+		mem := vfs.NewMem()
+		l := mustOpen(t, mem, "/p", Config{Logger: quiet})
+		l.Append(batchtest.Sized(1, 10, 500, 1), 0, true) // offsets 0-9
+		l.Wait(10, true)
+		l.AdvanceLogStart(8)
+		if reopen {
+			l.Close() // persists log start 8
+			l = mustOpen(t, mem, "/p", Config{Logger: quiet})
+		}
+		end, err := l.Truncate(5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := l.DurableOffset()
+		l2 := mustOpen(t, mem.CrashClone(), "/p", Config{Logger: quiet})
+		t.Logf("reopen=%v: Truncate(5) = %d, DurableOffset %d; after a power cut the log is [%d, %d)", reopen, end, d, l2.LogStartOffset(), l2.LogEndOffset())
+		if l2.LogEndOffset() != 5 {
+			t.Errorf("reopen=%v: recovered log end %d, want 5", reopen, l2.LogEndOffset())
+		}
+		l2.Close()
+		l.Close()
+	}
 }

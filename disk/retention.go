@@ -97,8 +97,10 @@ func (l *Log) Truncate(offset int64) (int64, error) {
 	// work without mu, so that the reads it needs can take it.
 	l.truncating = true
 	l.mu.Unlock()
-	l.rd.invalidate()
 	err := l.truncateParked(offset)
+	// The reads truncateParked made filled the window with bytes from
+	// before the cut.
+	l.rd.invalidate()
 	l.mu.Lock()
 	l.truncating = false
 	if err != nil {
@@ -121,23 +123,10 @@ func (l *Log) allSealedClosedLocked() bool {
 // truncateParked cuts the log while the writer is parked. Runs on the owner.
 func (l *Log) truncateParked(offset int64) error {
 	if offset < l.logStart {
-		for _, s := range l.segs {
-			l.dropCacheLocked(s, 0)
-			l.removeSegmentFiles(s)
-		}
-		l.segs = []*segment{{base: offset, next: offset, maxTs: -1, created: l.cfg.Now()}}
-		l.logStart, l.logStartDirty = offset, true
-		l.setEnd(offset)
-		return l.fs.SyncDir(l.dir)
+		return l.resetTo(offset)
 	}
 	i := l.segmentForLocked(offset)
 	s := l.segs[i]
-	for _, d := range l.segs[i+1:] {
-		l.dropCacheLocked(d, 0)
-		l.removeSegmentFiles(d)
-	}
-	l.segs = l.segs[:i+1]
-
 	pos, h, err := l.findBatch(s, offset, s.size)
 	if err != nil {
 		return err
@@ -146,6 +135,16 @@ func (l *Log) truncateParked(offset int64) error {
 	if pos >= 0 {
 		cutPos, cutOffset = pos, h.BaseOffset
 	}
+	if cutOffset < l.logStart {
+		// The batch holding offset starts below the log start: cutting it
+		// whole leaves nothing readable, so start again, empty, at its base.
+		return l.resetTo(cutOffset)
+	}
+	for _, d := range l.segs[i+1:] {
+		l.dropCacheLocked(d, 0)
+		l.removeSegmentFiles(d)
+	}
+	l.segs = l.segs[:i+1]
 	if err := s.file.Truncate(cutPos); err != nil {
 		return err
 	}
@@ -198,4 +197,22 @@ func (l *Log) setEnd(offset int64) {
 	if l.hw > offset {
 		l.hw, l.hwDirty = offset, true
 	}
+}
+
+// resetTo empties the log and restarts it at offset, persisting the new
+// log start before returning: a crash right after must not bring back the
+// old start (offsets would jump) or the deleted segments. Runs with the
+// writer parked.
+func (l *Log) resetTo(offset int64) error {
+	for _, s := range l.segs {
+		l.dropCacheLocked(s, 0)
+		l.removeSegmentFiles(s)
+	}
+	l.segs = []*segment{{base: offset, next: offset, maxTs: -1, created: l.cfg.Now()}}
+	l.logStart, l.logStartDirty = offset, false
+	l.setEnd(offset)
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		return err
+	}
+	return writeCheckpoint(l.fs, l.dir, logStartFile, offset)
 }
