@@ -131,10 +131,11 @@ func TestLongPollWakesOnAppend(t *testing.T) {
 		}
 		close(got)
 	}()
-	// Give the consumer time to park its fetch at the end of the log; the
-	// check below holds whatever the timing, since a fetch that has not
-	// parked yet simply finds the record.
-	time.Sleep(200 * time.Millisecond)
+	// Wait until the consumer's fetch is parked at the end of the log (the
+	// check below holds either way: a fetch not parked yet finds the record).
+	for deadline := time.Now().Add(5 * time.Second); parkedFetchCount(b) == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	sent := time.Now()
 	if err := p.ProduceSync(ctx, &kgo.Record{Value: []byte("second")}).FirstErr(); err != nil {
 		t.Fatal(err)
@@ -149,3 +150,14 @@ func TestLongPollWakesOnAppend(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// parkedFetchCount counts long polls waiting on the broker's loops.
+func parkedFetchCount(b *Broker) int {
+	n := 0
+	for _, l := range b.srv.Loops() {
+		got := make(chan int, 1)
+		l.Post(func() { got <- len(b.parked[l.ID]) })
+		n += <-got
+	}
+	return n
+}

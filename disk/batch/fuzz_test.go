@@ -26,6 +26,7 @@ func FuzzValidate(f *testing.F) {
 			h.LastOffsetDelta != h.NumRecords-1 || batch.Checksum(b) != h.CRC {
 			t.Fatalf("accepted a batch that breaks an invariant: %+v", h)
 		}
+		b = append([]byte(nil), b...) // the fuzzer's input must not be modified
 		batch.SetBaseOffset(b, 12345)
 		batch.SetPartitionLeaderEpoch(b, 3)
 		if _, err := batch.Validate(b, 1<<20); err != nil {
