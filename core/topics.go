@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	"sluice/disk"
+	"sluice/disk/vfs"
 	"sluice/netio"
 )
 
@@ -63,7 +63,7 @@ type topicJSON struct {
 }
 
 func (b *Broker) loadMeta() error {
-	raw, err := os.ReadFile(filepath.Join(b.cfg.DataDir, metaFile))
+	raw, err := vfs.ReadFile(b.cfg.FS, filepath.Join(b.cfg.DataDir, metaFile), 64<<20)
 	var m metaJSON
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -98,35 +98,7 @@ func (b *Broker) saveMetaLocked() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(b.cfg.DataDir, metaFile), raw)
-}
-
-func writeFileAtomic(name string, data []byte) error {
-	tmp := name + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(name))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return vfs.WriteFileAtomic(b.cfg.FS, filepath.Join(b.cfg.DataDir, metaFile), raw)
 }
 
 // openPartitions opens (or creates) the logs of partitions [len, n).

@@ -23,14 +23,14 @@ const (
 func writeCheckpoint(fs vfs.FS, dir, name string, v int64) error {
 	b := binary.BigEndian.AppendUint64(nil, uint64(v))
 	b = binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
-	return writeAtomic(fs, dir, filepath.Join(dir, name), b)
+	return vfs.WriteFileAtomic(fs, filepath.Join(dir, name), b)
 }
 
 // readCheckpoint returns the stored value; ok is false when the file is
 // missing. A damaged file is an error: guessing an offset could expose or
 // hide data.
 func readCheckpoint(fsys vfs.FS, dir, name string) (v int64, ok bool, err error) {
-	b, err := readWhole(fsys, filepath.Join(dir, name), 64)
+	b, err := vfs.ReadFile(fsys, filepath.Join(dir, name), 64)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, false, nil
 	}

@@ -7,8 +7,6 @@ import (
 	"sort"
 
 	"github.com/klauspost/crc32"
-
-	"sluice/disk/vfs"
 )
 
 // index is a segment's sparse offset index and time index, kept in memory
@@ -147,54 +145,4 @@ func unmarshalIndex(b []byte) (*indexFile, error) {
 		}
 	}
 	return f, nil
-}
-
-// readWhole reads a small, buffered file completely.
-func readWhole(fs vfs.FS, name string, limit int64) ([]byte, error) {
-	f, err := fs.OpenFile(name, vfs.Options{})
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	size, err := f.Size()
-	if err != nil {
-		return nil, err
-	}
-	if size > limit {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d expected", name, size, limit)
-	}
-	b := make([]byte, size)
-	if _, err := f.ReadAt(b, 0); err != nil && size > 0 {
-		return nil, err
-	}
-	return b, nil
-}
-
-// writeAtomic replaces name with data durably: a temporary file, synced,
-// renamed over name, and the directory synced.
-func writeAtomic(fs vfs.FS, dir, name string, data []byte) error {
-	tmp := name + ".tmp"
-	f, err := fs.OpenFile(tmp, vfs.Options{Create: true})
-	if err != nil {
-		return err
-	}
-	if err := f.Truncate(0); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.WriteAt(data, 0); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := fs.Rename(tmp, name); err != nil {
-		return err
-	}
-	return fs.SyncDir(dir)
 }

@@ -24,7 +24,7 @@ func (l *Log) recover() error {
 		if base, ok := parseSegmentName(n); ok {
 			bases = append(bases, base)
 		} else if strings.HasSuffix(n, ".tmp") {
-			// An interrupted writeAtomic: the file it was replacing is intact.
+			// An interrupted vfs.WriteFileAtomic: the file it was replacing is intact.
 			if err := l.fs.Remove(filepath.Join(l.dir, n)); err != nil {
 				return err
 			}
@@ -126,7 +126,7 @@ func (l *Log) removeFrom(bases []int64) error {
 // loadIndex reads the index of a closed segment; false means it is missing
 // or does not describe the data file exactly, and the segment is scanned.
 func (l *Log) loadIndex(s *segment) bool {
-	b, err := readWhole(l.fs, s.path(l.dir, ".index"), 1<<30)
+	b, err := vfs.ReadFile(l.fs, s.path(l.dir, ".index"), 1<<30)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			l.log.Warn("rebuilding unreadable segment index", "segment", s.base, "err", err)

@@ -266,7 +266,7 @@ func (l *Log) closeSegment(s *segment, f vfs.File, size, next int64) error {
 	}
 	s.allocated = size
 	x := indexFile{base: s.base, next: next, size: size, maxTs: s.maxTs, x: s.idx}
-	return writeAtomic(l.fs, l.dir, s.path(l.dir, ".index"), x.marshal())
+	return vfs.WriteFileAtomic(l.fs, s.path(l.dir, ".index"), x.marshal())
 }
 
 // removeSegmentFiles closes and deletes a segment's files. A failure leaves
