@@ -32,3 +32,4 @@ fuzz:
 	$(GO) test ./disk/batch -run '^$$' -fuzz FuzzValidate -fuzztime $(FUZZTIME)
 	$(GO) test ./disk -run '^$$' -fuzz FuzzRecovery -fuzztime $(FUZZTIME)
 	$(GO) test ./netio -run '^$$' -fuzz FuzzSplitFrame -fuzztime $(FUZZTIME)
+	$(GO) test ./core -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)

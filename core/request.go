@@ -66,50 +66,82 @@ func skipTags(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// Request implements netio.Handler. Runs on the connection's loop.
-func (b *Broker) Request(c *netio.Conn, seq uint64, body []byte) {
+// maxControlRequestBytes caps every request but Produce. kmsg bounds an
+// array's length by the bytes left, but an element can decode into a struct
+// many times its wire size, so a large frame of tiny elements could make the
+// decoder allocate far more than the frame; no request of these APIs comes
+// near the cap.
+const maxControlRequestBytes = 1 << 20
+
+// header is a decoded request header.
+type header struct {
+	key, version int16
+	corr         int32
+	clientID     string
+}
+
+// errUnsupportedApiVersions marks an ApiVersions request of a version we
+// do not know, which gets an answer rather than a closed connection.
+var errUnsupportedApiVersions = errors.New("unsupported ApiVersions version")
+
+// decode parses a request frame: the header, the API and version checked
+// against the table, and the body with kmsg. It touches no broker state.
+func decode(apis map[int16]*api, body []byte) (header, kmsg.Request, error) {
+	var h header
 	key, version, corr, clientID, rest, err := parseHeader(body)
 	if err != nil {
-		b.badRequest(c, err, body)
-		return
+		return h, nil, err
 	}
-	r := &request{b: b, c: c, seq: seq, key: key, version: version, corr: corr, clientID: clientID}
-	a := b.apis[key]
+	h = header{key: key, version: version, corr: corr, clientID: clientID}
+	a := apis[key]
 	if a == nil {
-		b.badRequest(c, fmt.Errorf("unknown api key %d", key), body)
-		return
+		return h, nil, fmt.Errorf("unknown api key %d", key)
 	}
 	if version < a.minVersion || version > a.maxVersion {
 		if key == kmsg.ApiVersions.Int16() {
-			// KIP-511: answer an unknown ApiVersions version with v0 and
-			// UNSUPPORTED_VERSION, so the client can retry with one we have.
-			r.version = 0
-			resp := apiVersionsResponse(b.apis, 0)
-			resp.ErrorCode = errUnsupportedVersion
-			r.respond(resp)
-			return
+			return h, nil, errUnsupportedApiVersions
 		}
-		b.badRequest(c, fmt.Errorf("api key %d version %d not in [%d, %d]", key, version, a.minVersion, a.maxVersion), body)
-		return
+		return h, nil, fmt.Errorf("api key %d version %d not in [%d, %d]", key, version, a.minVersion, a.maxVersion)
+	}
+	if key != kmsg.Produce.Int16() && len(body) > maxControlRequestBytes {
+		return h, nil, fmt.Errorf("api key %d request of %d bytes, limit %d", key, len(body), maxControlRequestBytes)
 	}
 	req := kmsg.RequestForKey(key)
 	req.SetVersion(version)
 	if req.IsFlexible() {
 		if rest, err = skipTags(rest); err != nil {
-			b.badRequest(c, err, body)
-			return
+			return h, nil, err
 		}
-		r.flexibleResp = key != kmsg.ApiVersions.Int16()
 	}
 	// The decoder copies strings (requests answered later keep their
 	// names) but byte fields such as produce records still alias the read
 	// buffer, which is reused after this call: handlers copy what they
 	// keep (the log copies appended batches itself).
 	if err := req.ReadFrom(rest); err != nil {
-		b.badRequest(c, fmt.Errorf("api key %d v%d: %w", key, version, err), body)
+		return h, nil, fmt.Errorf("api key %d v%d: %w", key, version, err)
+	}
+	return h, req, nil
+}
+
+// Request implements netio.Handler. Runs on the connection's loop.
+func (b *Broker) Request(c *netio.Conn, seq uint64, body []byte) {
+	h, req, err := decode(b.apis, body)
+	r := &request{b: b, c: c, seq: seq, key: h.key, version: h.version, corr: h.corr, clientID: h.clientID}
+	switch {
+	case errors.Is(err, errUnsupportedApiVersions):
+		// KIP-511: answer with v0 and UNSUPPORTED_VERSION, so the client
+		// can retry with a version we have.
+		r.version = 0
+		resp := apiVersionsResponse(b.apis, 0)
+		resp.ErrorCode = errUnsupportedVersion
+		r.respond(resp)
+		return
+	case err != nil:
+		b.badRequest(c, err, body)
 		return
 	}
-	a.handle(r, req)
+	r.flexibleResp = req.IsFlexible() && h.key != kmsg.ApiVersions.Int16()
+	b.apis[h.key].handle(r, req)
 }
 
 // Closed implements netio.Handler.
