@@ -53,7 +53,9 @@ func handleFetch(r *request, kreq kmsg.Request) {
 			f.parts = append(f.parts, fp)
 		}
 	}
-	if req.MaxWaitMillis > 0 && req.MinBytes > 0 {
+	// A broker shutting down answers at once: a long poll would hold the
+	// drain for up to MaxWaitMillis.
+	if req.MaxWaitMillis > 0 && req.MinBytes > 0 && !r.b.draining.Load() {
 		home := r.c.Loop()
 		f.timer = time.AfterFunc(time.Duration(req.MaxWaitMillis)*time.Millisecond, func() {
 			home.Post(func() { f.expired = true; f.wake() })

@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"sluice/disk/vfs"
@@ -48,6 +49,7 @@ type Broker struct {
 
 	stopRetention context.CancelFunc
 	parked        []parkedFetches // by loop ID; each touched only by its loop
+	draining      atomic.Bool     // Shutdown began: fetches no longer wait
 }
 
 func (b *Broker) parkedOn(l *netio.Loop) parkedFetches { return b.parked[l.ID] }
@@ -113,8 +115,9 @@ func (b *Broker) Addr() string { return b.srv.Addr() }
 // closes every log.
 func (b *Broker) Shutdown(ctx context.Context) error {
 	b.stopRetention()
-	// Answer long polls now rather than after their MaxWaitMillis; netio
-	// then waits for every in-flight request to finish.
+	// Answer long polls now rather than after their MaxWaitMillis (and
+	// park no new ones); netio then waits for every in-flight request.
+	b.draining.Store(true)
 	for _, l := range b.srv.Loops() {
 		l.Post(b.parked[l.ID].expireAll)
 	}
