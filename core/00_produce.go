@@ -52,10 +52,7 @@ func handleProduce(r *request, kreq kmsg.Request) {
 			rp := &rt.Partitions[j]
 			*rp = kmsg.NewProduceResponseTopicPartition()
 			rp.Partition = p.Partition
-			var part *partition
-			if tp != nil && p.Partition >= 0 && int(p.Partition) < len(tp.partitions) {
-				part = tp.partitions[p.Partition]
-			}
+			part := tp.partition(p.Partition)
 			if part == nil {
 				rp.ErrorCode = errUnknownTopicOrPartition
 				continue

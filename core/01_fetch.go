@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"sluice/netio"
 )
 
 type fetchState struct {
@@ -44,11 +42,9 @@ func handleFetch(r *request, kreq kmsg.Request) {
 	for i, t := range req.Topics {
 		tp := r.b.topic(t.Topic)
 		for j, p := range t.Partitions {
-			fp := fetchPart{topic: i, index: j}
-			if tp == nil || p.Partition < 0 || int(p.Partition) >= len(tp.partitions) {
+			fp := fetchPart{topic: i, index: j, p: tp.partition(p.Partition)}
+			if fp.p == nil {
 				fp.err = errUnknownTopicOrPartition
-			} else {
-				fp.p = tp.partitions[p.Partition]
 			}
 			f.parts = append(f.parts, fp)
 		}
@@ -61,11 +57,9 @@ func handleFetch(r *request, kreq kmsg.Request) {
 			home.Post(func() { f.expired = true; f.wake() })
 		})
 	}
-	r.b.parkedOn(home(r)).add(f)
+	r.b.parkedOn(r.c.Loop()).add(f)
 	f.round()
 }
-
-func home(r *request) *netio.Loop { return r.c.Loop() }
 
 // parkedFetches are the long polls whose connection is on one loop, so a
 // shutdown can answer them at once instead of waiting out MaxWaitMillis.

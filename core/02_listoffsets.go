@@ -31,11 +31,11 @@ func handleListOffsets(r *request, kreq kmsg.Request) {
 			rp := &rt.Partitions[j]
 			*rp = kmsg.NewListOffsetsResponseTopicPartition()
 			rp.Partition = p.Partition
-			if tp == nil || p.Partition < 0 || int(p.Partition) >= len(tp.partitions) {
+			part, ts := tp.partition(p.Partition), p.Timestamp
+			if part == nil {
 				rp.ErrorCode = errUnknownTopicOrPartition
 				continue
 			}
-			part, ts := tp.partitions[p.Partition], p.Timestamp
 			pending++
 			part.loop.Post(func() {
 				offset, stamp, code := part.offsetFor(ts)

@@ -1,11 +1,5 @@
 package core
 
-import (
-	"sync/atomic"
-)
-
-type atomicBool = atomic.Bool
-
 // onProgress runs on the log's writer goroutine after each write round: it
 // wakes the owning loop once, however many rounds pass before the loop
 // runs.

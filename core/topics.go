@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"sluice/disk"
@@ -38,7 +39,7 @@ type partition struct {
 	// Run on the owning shard.
 	durableWaiters []durableWaiter
 	fetchWaiters   []*fetchState
-	progressPosted atomicBool
+	progressPosted atomic.Bool
 }
 
 type durableWaiter struct {
@@ -238,8 +239,9 @@ func (b *Broker) topic(name string) *topic {
 	return b.topics[name]
 }
 
-func (b *Broker) partition(name string, index int32) *partition {
-	t := b.topic(name)
+// partition returns partition index of t, or nil when t is nil or has no
+// such partition.
+func (t *topic) partition(index int32) *partition {
 	if t == nil || index < 0 || int(index) >= len(t.partitions) {
 		return nil
 	}

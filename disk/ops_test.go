@@ -110,14 +110,7 @@ func TestRetention(t *testing.T) {
 
 func waitGone(t *testing.T, fs *vfs.Mem, name string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, ok := fs.ReadFile(name); !ok {
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatalf("%s was not deleted", name)
+	waitFor(t, func() bool { _, ok := fs.ReadFile(name); return !ok })
 }
 
 // TestAdvanceLogStart is DeleteRecords: reads below the new start fail, a
