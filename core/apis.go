@@ -26,6 +26,7 @@ func apiTable() map[int16]*api {
 		{key: 3, minVersion: 0, maxVersion: 12, handle: handleMetadata},
 		{key: 18, minVersion: 0, maxVersion: 3, handle: handleApiVersions},
 		{key: 19, minVersion: 0, maxVersion: 7, handle: handleCreateTopics},
+		{key: 22, minVersion: 0, maxVersion: 5, handle: handleInitProducerID},
 	} {
 		m[a.key] = a
 	}

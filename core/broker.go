@@ -47,6 +47,8 @@ type Broker struct {
 	topicIDs map[[16]byte]*topic
 	apis     map[int16]*api
 
+	producerIDs *producerIDs
+
 	stopRetention context.CancelFunc
 	parked        []parkedFetches // by loop ID; each touched only by its loop
 	draining      atomic.Bool     // Shutdown began: fetches no longer wait
@@ -96,6 +98,10 @@ func Start(cfg Config) (*Broker, error) {
 	}
 	p, _ := strconv.Atoi(port)
 	b.host, b.port = host, int32(p)
+	if b.producerIDs, err = openProducerIDs(cfg.FS, cfg.DataDir); err != nil {
+		b.srv.Shutdown(context.Background())
+		return nil, err
+	}
 	if err := b.loadMeta(); err != nil {
 		b.srv.Shutdown(context.Background())
 		b.closeLogs()
@@ -135,9 +141,11 @@ func (b *Broker) closeLogs() error {
 	var err error
 	for _, t := range b.topics {
 		for _, p := range t.partitions {
+			snap := p.producers.snapshot(p.log.LogEndOffset())
 			if cerr := p.log.Close(); cerr != nil && err == nil {
 				err = cerr
 			}
+			p.saveProducerState(snap)
 		}
 	}
 	return err
@@ -170,7 +178,7 @@ func (b *Broker) retentionLoop(ctx context.Context, every time.Duration) {
 			b.mu.RLock()
 			for _, tp := range b.topics {
 				for _, p := range tp.partitions {
-					p.loop.Post(func() { p.log.EnforceRetention() })
+					p.loop.Post(p.housekeeping)
 				}
 			}
 			b.mu.RUnlock()

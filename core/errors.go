@@ -28,6 +28,12 @@ func errorCode(err error) int16 {
 	switch {
 	case err == nil:
 		return 0
+	case errors.Is(err, errOutOfOrderSequence):
+		return kerr.OutOfOrderSequenceNumber.Code
+	case errors.Is(err, errInvalidProducerEpoch):
+		return kerr.InvalidProducerEpoch.Code
+	case errors.Is(err, errTransactional):
+		return kerr.InvalidTxnState.Code
 	case errors.Is(err, batch.ErrTooLarge):
 		return kerr.MessageTooLarge.Code
 	case errors.Is(err, batch.ErrCorrupt):

@@ -1,5 +1,11 @@
 package core
 
+import (
+	"time"
+
+	"sluice/disk/batch"
+)
+
 // onProgress runs on the log's writer goroutine after each write round: it
 // wakes the owning loop once, however many rounds pass before the loop
 // runs.
@@ -33,20 +39,48 @@ func (p *partition) progress() {
 // produce appends one batch and calls done with its base offset once the
 // ack level is met: at once for acks=1/all when the topic does not ask for
 // fdatasync before acknowledging (flush.messages=1), after it otherwise.
-// records is copied by the log. Runs on the owning shard.
+// A batch of an idempotent producer is checked against the producer's
+// state first: a retry of a batch already in the log is answered with its
+// original offset and not written again. records is copied by the log.
+// Runs on the owning shard.
 func (p *partition) produce(records []byte, acks int16, done func(base int64, err error)) {
+	h, err := batch.ParseHeader(records)
+	if err != nil {
+		done(-1, err)
+		return
+	}
+	idempotent := h.ProducerID >= 0
+	if idempotent {
+		dup, isDup, err := p.producers.check(&h)
+		if err != nil {
+			done(-1, err)
+			return
+		}
+		if isDup {
+			p.ack(acks, dup.BaseOffset, dup.LastOffset, done)
+			return
+		}
+	}
 	res, err := p.log.Append(records, 0, p.syncAcks && acks != 0)
 	if err != nil {
 		done(-1, err)
 		return
 	}
+	if idempotent {
+		p.producers.update(&h, res.BaseOffset, res.LastOffset)
+	}
 	p.wakeFetchers()
-	if !p.syncAcks || acks == 0 {
-		done(res.BaseOffset, nil)
+	p.ack(acks, res.BaseOffset, res.LastOffset, done)
+}
+
+// ack calls done for the batch at [base, last] once acks is satisfied.
+func (p *partition) ack(acks int16, base, last int64, done func(base int64, err error)) {
+	if !p.syncAcks || acks == 0 || last < p.log.DurableOffset() {
+		done(base, nil)
 		return
 	}
-	p.durableWaiters = append(p.durableWaiters, durableWaiter{offset: res.LastOffset + 1, done: func(err error) {
-		done(res.BaseOffset, err)
+	p.durableWaiters = append(p.durableWaiters, durableWaiter{offset: last + 1, done: func(err error) {
+		done(base, err)
 	}})
 }
 
@@ -70,3 +104,23 @@ func (p *partition) wakeFetchers() {
 // the leader is the whole ISR, so it is the log end. Runs on the owning
 // shard.
 func (p *partition) highWatermark() int64 { return p.log.LogEndOffset() }
+
+// housekeeping runs every few minutes on the owning shard: retention,
+// producer expiry, and a producer-state snapshot so that a restart after a
+// crash replays only the last few minutes of the log.
+func (p *partition) housekeeping() {
+	p.log.EnforceRetention()
+	p.producers.expire(time.Now().UnixMilli(), p.log.LogStartOffset())
+	snap := p.producers.snapshot(p.log.LogEndOffset())
+	go p.saveProducerState(snap)
+}
+
+// saveProducerState writes a snapshot; failing to costs only a longer
+// replay on the next start.
+func (p *partition) saveProducerState(snap producerSnapshot) {
+	p.snapshotMu.Lock()
+	defer p.snapshotMu.Unlock()
+	if err := writeProducerSnapshot(p.b.cfg.FS, p.dir, snap); err != nil {
+		p.b.log.Warn("writing producer state snapshot", "dir", p.dir, "err", err)
+	}
+}

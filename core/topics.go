@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,15 +29,20 @@ type topic struct {
 // partition is one partition and its log; its mutable state belongs to its
 // loop.
 type partition struct {
+	b     *Broker
 	topic *topic
 	index int32
 	loop  *netio.Loop
 	log   *disk.Log
+	dir   string
+	// snapshotMu serialises producer-state snapshot writes.
+	snapshotMu sync.Mutex
 	// flushEvery is flush.messages: 1 makes every acked produce wait for
 	// fdatasync. Runs on the owning shard.
 	syncAcks bool
 
 	// Run on the owning shard.
+	producers      producerState
 	durableWaiters []durableWaiter
 	fetchWaiters   []*fetchState
 	progressPosted atomic.Bool
@@ -109,15 +115,20 @@ func (b *Broker) openPartitions(t *topic, n int32) error {
 		return err
 	}
 	for i := int32(len(t.partitions)); i < n; i++ {
-		p := &partition{topic: t, index: i, loop: b.loopFor(t.name, i), syncAcks: t.configs["flush.messages"] == "1"}
+		p := &partition{b: b, topic: t, index: i, loop: b.loopFor(t.name, i), syncAcks: t.configs["flush.messages"] == "1"}
 		c := cfg
 		c.Logger = b.log
 		c.OnProgress = p.onProgress
-		l, err := disk.Open(b.cfg.FS, filepath.Join(b.cfg.DataDir, fmt.Sprintf("%s-%d", t.name, i)), c)
+		dir := filepath.Join(b.cfg.DataDir, fmt.Sprintf("%s-%d", t.name, i))
+		l, err := disk.Open(b.cfg.FS, dir, c)
 		if err != nil {
 			return err
 		}
-		p.log = l
+		p.log, p.dir = l, dir
+		if p.producers, err = loadProducerState(b.cfg.FS, dir, l); err != nil {
+			l.Close()
+			return err
+		}
 		t.partitions = append(t.partitions, p)
 	}
 	return nil
