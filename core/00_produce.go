@@ -1,15 +1,20 @@
 package core
 
-// Produce, versions 3-12 (record batch v2 only: v0-2 carry message formats
-// v0/v1, which Sluice does not store; v13 names topics by ID and is not
-// served yet).
+// Produce, versions 3-13 (record batch v2 only), and 0-2 advertised but
+// refused: v0-2 carry message formats v0/v1, which Sluice does not store,
+// yet librdkafka turns compression off against a broker whose Produce range
+// does not start at 0 (KAFKA-18659), so ApiVersions says 0 as Apache Kafka
+// 4 does and a v0-2 request closes the connection. v13 names topics by ID
+// (an unknown ID is UNKNOWN_TOPIC_ID; no auto-creation by ID).
 //
 // acks=0 gets no response; acks=1 and acks=-1 are acknowledged when the
 // batch is in the log (a single node is its own ISR), or after fdatasync
 // when the topic sets flush.messages=1. Each partition's batch must be one
 // valid v2 batch: anything else is CORRUPT_MESSAGE and nothing of it is
-// written. Differences from Apache Kafka: no transactions yet; a produce to
-// a missing topic auto-creates it when auto.create.topics.enable is on.
+// written. Batches of idempotent producers are checked against the
+// partition's producer state first (see producers.go). Differences from
+// Apache Kafka: no transactions yet; a produce to a missing topic
+// auto-creates it when auto.create.topics.enable is on.
 
 import (
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -21,7 +26,7 @@ func handleProduce(r *request, kreq kmsg.Request) {
 	if req.Acks != 0 && req.Acks != 1 && req.Acks != -1 {
 		for _, t := range req.Topics {
 			rt := kmsg.NewProduceResponseTopic()
-			rt.Topic = t.Topic
+			rt.Topic, rt.TopicID = t.Topic, t.TopicID
 			for _, p := range t.Partitions {
 				rp := kmsg.NewProduceResponseTopicPartition()
 				rp.Partition, rp.ErrorCode = p.Partition, errInvalidRequiredAcks
@@ -45,16 +50,22 @@ func handleProduce(r *request, kreq kmsg.Request) {
 	home := r.c.Loop()
 	for i, t := range req.Topics {
 		rt := &resp.Topics[i]
-		rt.Topic = t.Topic
+		rt.Topic, rt.TopicID = t.Topic, t.TopicID
 		rt.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(t.Partitions))
-		tp := r.b.topicForWrite(t.Topic)
+		var tp *topic
+		missing := errUnknownTopicOrPartition
+		if req.Version >= 13 {
+			tp, missing = r.b.topicByID(t.TopicID), errUnknownTopicID
+		} else {
+			tp = r.b.topicForWrite(t.Topic)
+		}
 		for j, p := range t.Partitions {
 			rp := &rt.Partitions[j]
 			*rp = kmsg.NewProduceResponseTopicPartition()
 			rp.Partition = p.Partition
 			part := tp.partition(p.Partition)
 			if part == nil {
-				rp.ErrorCode = errUnknownTopicOrPartition
+				rp.ErrorCode = missing
 				continue
 			}
 			pending++

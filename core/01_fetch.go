@@ -1,6 +1,8 @@
 package core
 
-// Fetch, versions 4-12 (v13+ name topics by ID and are not served yet).
+// Fetch, versions 4-18 (v13+ name topics by ID; an unknown ID is
+// UNKNOWN_TOPIC_ID). The replica fields of v15+ and the tagged fields of
+// v16-18 concern followers, which a single node does not have.
 //
 // Reads whole batches up to each partition's PartitionMaxBytes and the
 // request's MaxBytes (the first batch is returned whatever its size, as
@@ -40,11 +42,17 @@ func handleFetch(r *request, kreq kmsg.Request) {
 	req := kreq.(*kmsg.FetchRequest)
 	f := &fetchState{r: r, req: req}
 	for i, t := range req.Topics {
-		tp := r.b.topic(t.Topic)
+		var tp *topic
+		missing := errUnknownTopicOrPartition
+		if req.Version >= 13 {
+			tp, missing = r.b.topicByID(t.TopicID), errUnknownTopicID
+		} else {
+			tp = r.b.topic(t.Topic)
+		}
 		for j, p := range t.Partitions {
 			fp := fetchPart{topic: i, index: j, p: tp.partition(p.Partition)}
 			if fp.p == nil {
-				fp.err = errUnknownTopicOrPartition
+				fp.err = missing
 			}
 			f.parts = append(f.parts, fp)
 		}
@@ -153,7 +161,7 @@ func (f *fetchState) complete() {
 	resp.Topics = make([]kmsg.FetchResponseTopic, len(f.req.Topics))
 	for i, t := range f.req.Topics {
 		resp.Topics[i] = kmsg.NewFetchResponseTopic()
-		resp.Topics[i].Topic = t.Topic
+		resp.Topics[i].Topic, resp.Topics[i].TopicID = t.Topic, t.TopicID
 		resp.Topics[i].Partitions = make([]kmsg.FetchResponseTopicPartition, len(t.Partitions))
 	}
 	budget := int(f.req.MaxBytes)
@@ -167,7 +175,7 @@ func (f *fetchState) complete() {
 		// Empty, not null: librdkafka rejects a null record set (size -1).
 		rp.RecordBatches = []byte{}
 		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = fp.hw, fp.hw, fp.start
-		if fp.err == errUnknownTopicOrPartition {
+		if fp.p == nil {
 			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
 		}
 		// The request's MaxBytes caps the sum, but the first batch goes out

@@ -1,7 +1,8 @@
 package core
 
-// Metadata, versions 0-12. This node is the only broker, the controller
-// and every partition's leader, with itself as the only replica and ISR.
+// Metadata, versions 0-13 (v13 adds a top-level error code, always 0
+// here). This node is the only broker, the controller and every
+// partition's leader, with itself as the only replica and ISR.
 // A topic asked for by name is created when auto.create.topics.enable is on
 // and the request allows it (v4+ AllowAutoTopicCreation; always before v4,
 // as Kafka does). A null topic list (an empty one before v1) means all.

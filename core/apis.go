@@ -11,6 +11,10 @@ type api struct {
 	minVersion int16
 	maxVersion int16
 	handle     func(r *request, req kmsg.Request)
+	// advertiseFromZero reports a minimum version of 0 while requests
+	// below minVersion are still refused: only Produce, for librdkafka
+	// (KAFKA-18659).
+	advertiseFromZero bool
 }
 
 // apiTable lists every API served, by key. An API missing here is answered
@@ -20,11 +24,11 @@ type api struct {
 func apiTable() map[int16]*api {
 	m := map[int16]*api{}
 	for _, a := range []*api{
-		{key: 0, minVersion: 3, maxVersion: 12, handle: handleProduce},
-		{key: 1, minVersion: 4, maxVersion: 12, handle: handleFetch},
+		{key: 0, minVersion: 3, maxVersion: 13, handle: handleProduce, advertiseFromZero: true},
+		{key: 1, minVersion: 4, maxVersion: 18, handle: handleFetch},
 		{key: 2, minVersion: 1, maxVersion: 6, handle: handleListOffsets},
-		{key: 3, minVersion: 0, maxVersion: 12, handle: handleMetadata},
-		{key: 18, minVersion: 0, maxVersion: 3, handle: handleApiVersions},
+		{key: 3, minVersion: 0, maxVersion: 13, handle: handleMetadata},
+		{key: 18, minVersion: 0, maxVersion: 5, handle: handleApiVersions},
 		{key: 19, minVersion: 0, maxVersion: 7, handle: handleCreateTopics},
 		{key: 22, minVersion: 0, maxVersion: 5, handle: handleInitProducerID},
 	} {

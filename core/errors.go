@@ -13,6 +13,7 @@ import (
 var (
 	errUnsupportedVersion       = kerr.UnsupportedVersion.Code
 	errUnknownTopicOrPartition  = kerr.UnknownTopicOrPartition.Code
+	errUnknownTopicID           = kerr.UnknownTopicID.Code
 	errInvalidTopic             = kerr.InvalidTopicException.Code
 	errTopicAlreadyExists       = kerr.TopicAlreadyExists.Code
 	errInvalidPartitions        = kerr.InvalidPartitions.Code

@@ -41,6 +41,12 @@ func produceRaw(t *testing.T, cl *kgo.Client, topic string, records []byte) (int
 	req.Acks, req.TimeoutMillis = -1, 5000
 	rt := kmsg.NewProduceRequestTopic()
 	rt.Topic = topic
+	// The client sends the newest version, which names topics by ID.
+	td, err := kadm.NewClient(cl).ListTopics(context.Background(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.TopicID = td[topic].ID
 	rp := kmsg.NewProduceRequestTopicPartition()
 	rp.Records = records
 	rt.Partitions = append(rt.Partitions, rp)

@@ -250,6 +250,12 @@ func (b *Broker) topic(name string) *topic {
 	return b.topics[name]
 }
 
+func (b *Broker) topicByID(id [16]byte) *topic {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.topicIDs[id]
+}
+
 // partition returns partition index of t, or nil when t is nil or has no
 // such partition.
 func (t *topic) partition(index int32) *partition {
