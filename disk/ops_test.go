@@ -310,6 +310,20 @@ func TestOffsetForTimestamp(t *testing.T) {
 			t.Fatalf("ts %d: got %d %v %v, want %d %v", c.ts, got, ok, err, c.want, c.ok)
 		}
 	}
+	// A later batch with an older timestamp does not move it.
+	res, err := l.Append(batchtest.Make(5, batchtest.Record{Value: []byte("late")}), 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, ts, ok, err := l.MaxTimestamp()
+	if err != nil || !ok || ts != 10_000+10*199+2 || off != res.BaseOffset-1 {
+		t.Fatalf("MaxTimestamp: offset %d ts %d ok %v err %v; want %d at %d", off, ts, ok, err, 10_000+10*199+2, res.BaseOffset-1)
+	}
+	empty := mustOpen(t, vfs.NewMem(), "/e", cfg)
+	defer empty.Close()
+	if _, _, ok, err := empty.MaxTimestamp(); ok || err != nil {
+		t.Fatalf("MaxTimestamp of an empty log: ok %v err %v", ok, err)
+	}
 }
 
 // TestFlushPolicy: without sync requests nothing is fdatasync'd until

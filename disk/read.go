@@ -106,6 +106,26 @@ func (l *Log) OffsetForTimestamp(ts int64) (offset int64, ok bool, err error) {
 	return 0, false, nil
 }
 
+// MaxTimestamp returns the largest record timestamp in the log and the
+// offset of the first record carrying it (ListOffsets -3, KIP-734); within
+// a compressed batch, the batch's first offset. ok is false for an empty
+// log. Runs on the owning shard.
+func (l *Log) MaxTimestamp() (offset, ts int64, ok bool, err error) {
+	l.mu.Lock()
+	ts = -1
+	for _, s := range l.segs {
+		if s.next > l.logStart && s.maxTs > ts {
+			ts = s.maxTs
+		}
+	}
+	l.mu.Unlock()
+	if ts < 0 {
+		return -1, -1, false, nil
+	}
+	offset, ok, err = l.OffsetForTimestamp(ts)
+	return offset, ts, ok, err
+}
+
 // findBatch returns the position and header of the batch holding offset in
 // s, or pos -1 when s ends before it.
 func (l *Log) findBatch(s *segment, offset, size int64) (int64, batch.Header, error) {
