@@ -16,15 +16,18 @@ test: deps vet
 deps:
 	$(GO) mod download
 	@command -v kcat >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null)
+	@/usr/bin/python3 -c 'import confluent_kafka' 2>/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-confluent-kafka >/dev/null)
 
 vet:
 	$(GO) vet ./...
 
 # Hot-path benchmarks plus the disk's own fio figures measured in the same
-# run; see BENCHMARKS.md for how to read them.
+# run, then the broker's on epoll and on the std-net baseline; see
+# BENCHMARKS.md for how to read them.
 bench: deps
 	@command -v fio >/dev/null || (apt-get update -qq && apt-get install -y -qq fio >/dev/null)
 	BENCH_DIR=$(BENCH_DIR) ./tools/bench/disk.sh
+	BENCH_DIR=$(BENCH_DIR) ./tools/bench/broker.sh
 
 # Each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s

@@ -17,7 +17,11 @@ package core
 // auto-creates it when auto.create.topics.enable is on.
 
 import (
+	"errors"
+
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"sluice/disk/batch"
 )
 
 func handleProduce(r *request, kreq kmsg.Request) {
@@ -70,6 +74,9 @@ func handleProduce(r *request, kreq kmsg.Request) {
 			}
 			pending++
 			done := func(base int64, err error) {
+				if errors.Is(err, batch.ErrCorrupt) || errors.Is(err, batch.ErrTooLarge) {
+					r.b.badInput.warn("rejected a record batch", "topic", rt.Topic, "partition", rp.Partition, "client", r.clientID, "err", err)
+				}
 				rp.BaseOffset, rp.ErrorCode = base, errorCode(err)
 				rp.LogStartOffset = -1
 				finish()

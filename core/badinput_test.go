@@ -3,12 +3,15 @@ package core
 import (
 	"encoding/binary"
 	"io"
+	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"golang.org/x/time/rate"
 
 	"sluice/disk/batch/batchtest"
 )
@@ -177,4 +180,24 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("accepted key %d v%d", h.key, h.version)
 		}
 	})
+}
+
+// TestInputLogIsBounded: a flood of bad requests is logged at the limiter's
+// rate, and the next line that gets through counts what was left out.
+func TestInputLogIsBounded(t *testing.T) {
+	var buf strings.Builder
+	l := newInputLog(slog.New(slog.NewTextHandler(&buf, nil)))
+	for range 1000 {
+		l.warn("bad")
+	}
+	lines := strings.Count(buf.String(), "\n")
+	if lines < 1 || lines > inputLogBurst+inputLogRate {
+		t.Fatalf("%d lines logged for 1000 bad requests in a burst", lines)
+	}
+	l.limit.SetBurst(inputLogBurst) // refill without waiting
+	l.limit.SetLimit(rate.Inf)
+	l.warn("bad")
+	if !strings.Contains(buf.String(), "suppressedBefore=") {
+		t.Fatalf("no count of suppressed lines in:\n%s", buf.String())
+	}
 }

@@ -29,15 +29,34 @@ type Config struct {
 	AutoCreateTopics  *bool
 	DefaultPartitions int32 // num.partitions (default 1)
 	MaxFrameBytes     int   // socket.request.max.bytes (default 100 MiB)
-	Logger            *slog.Logger
-	FS                vfs.FS // default vfs.OS
+	// IdleTimeout is connections.max.idle.ms (default 10 min).
+	IdleTimeout time.Duration
+	// Steering says how connections are spread over shards (netio.Steering;
+	// default auto: eBPF by receiving CPU where the kernel allows it).
+	Steering netio.Steering
+	Logger   *slog.Logger
+	FS       vfs.FS // default vfs.OS
+
+	// stdNet serves over netio.StdServer, the std-net baseline, instead of
+	// the epoll loops. Only core's benchmarks set it, to measure what epoll
+	// gains in the same run.
+	stdNet bool
+}
+
+// transport is what the broker needs of its network edge: netio.Server,
+// or netio.StdServer in benchmarks.
+type transport interface {
+	Loops() []*netio.Loop
+	Addr() string
+	Start()
+	Shutdown(ctx context.Context) error
 }
 
 // Broker is a single-node Kafka broker.
 type Broker struct {
 	cfg       Config
 	log       *slog.Logger
-	srv       *netio.Server
+	srv       transport
 	clusterID string
 	host      string
 	port      int32
@@ -48,6 +67,7 @@ type Broker struct {
 	apis     map[int16]*api
 
 	producerIDs *producerIDs
+	badInput    *inputLog
 
 	stopRetention context.CancelFunc
 	parked        []parkedFetches // by loop ID; each touched only by its loop
@@ -75,15 +95,21 @@ func Start(cfg Config) (*Broker, error) {
 		t := true
 		cfg.AutoCreateTopics = &t
 	}
-	b := &Broker{cfg: cfg, log: cfg.Logger, topics: map[string]*topic{}, topicIDs: map[[16]byte]*topic{}, apis: apiTable()}
+	b := &Broker{cfg: cfg, log: cfg.Logger, topics: map[string]*topic{}, topicIDs: map[[16]byte]*topic{}, apis: apiTable(), badInput: newInputLog(cfg.Logger)}
 	if err := cfg.FS.MkdirAll(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	srv, err := netio.Listen(netio.Config{Listen: cfg.Listen, Shards: cfg.Shards, MaxFrameBytes: cfg.MaxFrameBytes, Logger: cfg.Logger}, b)
+	ncfg := netio.Config{Listen: cfg.Listen, Shards: cfg.Shards, MaxFrameBytes: cfg.MaxFrameBytes, IdleTimeout: cfg.IdleTimeout, Steering: cfg.Steering, Logger: cfg.Logger}
+	var err error
+	if cfg.stdNet {
+		b.srv, err = netio.ListenStd(ncfg, b)
+	} else {
+		b.srv, err = netio.Listen(ncfg, b)
+	}
 	if err != nil {
 		return nil, err
 	}
-	b.srv = srv
+	srv := b.srv
 	for range srv.Loops() {
 		b.parked = append(b.parked, parkedFetches{})
 	}

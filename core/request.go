@@ -150,7 +150,7 @@ func (b *Broker) Closed(c *netio.Conn) {}
 // badRequest closes a connection whose request cannot be decoded, as Kafka
 // does: without a correlation id there is nothing to answer.
 func (b *Broker) badRequest(c *netio.Conn, err error, body []byte) {
-	b.log.Warn("closing connection on a malformed request", "err", err, "snippet", fmt.Sprintf("%q", body[:min(len(body), 32)]))
+	b.badInput.warn("closing connection on a malformed request", "peer", c.RemoteAddr(), "err", err, "snippet", fmt.Sprintf("%q", body[:min(len(body), 32)]))
 	c.CloseNow()
 }
 

@@ -11,6 +11,10 @@ import (
 type Conn struct {
 	fd   int
 	loop *Loop
+	// std is set when the benchmark-only std-net transport (stdnet.go)
+	// serves the connection in place of epoll: it replaces only the socket
+	// calls below.
+	std *stdConn
 	// Ctx is the handler's per-connection state.
 	Ctx any
 
@@ -36,6 +40,9 @@ type slot struct {
 
 // Loop returns the connection's loop, for handlers that answer later.
 func (c *Conn) Loop() *Loop { return c.loop }
+
+// RemoteAddr is the client's address, for logs.
+func (c *Conn) RemoteAddr() string { return c.peer() }
 
 // Closed reports whether the connection is gone; a late answer to it is
 // dropped.
@@ -93,6 +100,10 @@ func (c *Conn) onEvent(ev uint32) {
 // read takes bytes until the socket is drained or the connection pauses;
 // with edge-triggered epoll nothing else would tell us to come back.
 func (c *Conn) read() {
+	if c.std != nil {
+		c.std.read()
+		return
+	}
 	for !c.closed && !c.paused {
 		if c.in == nil {
 			c.in = c.loop.getBuf(readChunk)
@@ -173,6 +184,10 @@ func (c *Conn) maybeResume() {
 
 // flush writes queued responses until the socket would block.
 func (c *Conn) flush() {
+	if c.std != nil {
+		c.std.flush()
+		return
+	}
 	for len(c.out) > 0 && !c.closed {
 		k, err := unix.Writev(c.fd, c.out[:min(len(c.out), 1024)])
 		if err == unix.EINTR {
@@ -208,8 +223,12 @@ func (c *Conn) close(err error) {
 		return
 	}
 	c.closed = true
-	unix.EpollCtl(c.loop.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
-	unix.Close(c.fd)
+	if c.std != nil {
+		c.std.close()
+	} else {
+		unix.EpollCtl(c.loop.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+		unix.Close(c.fd)
+	}
 	delete(c.loop.conns, c.fd)
 	if c.in != nil {
 		c.loop.putBuf(c.in)

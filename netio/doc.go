@@ -3,6 +3,12 @@
 // listener, reading length-prefixed request frames and writing responses
 // back in request order.
 //
+// Where the kernel allows it (Config.Steering auto, the default), an eBPF
+// sk_reuseport program built with cilium/ebpf's asm package hands each new
+// connection to the shard numbered after the CPU that received it (CPU id
+// modulo shards); otherwise the kernel's SO_REUSEPORT hash spreads them,
+// and the log says which.
+//
 // It owns sockets, connection state, frame splitting, write queues and
 // backpressure. It knows nothing of Kafka beyond the 4-byte big-endian size
 // that prefixes every frame, and it must not block: handlers are called on

@@ -30,6 +30,7 @@ type Config struct {
 	MaxInFlight    int           // unanswered requests before a connection stops being read (default 32)
 	MaxQueuedBytes int           // unwritten response bytes before it stops being read (default 4 MiB)
 	IdleTimeout    time.Duration // connections.max.idle.ms (default 10 min)
+	Steering       Steering      // SteeringAuto (default) or SteeringOff; see steer.go
 	Logger         *slog.Logger
 }
 
@@ -51,6 +52,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Steering == "" {
+		c.Steering = SteeringAuto
 	}
 	return c
 }

@@ -19,15 +19,18 @@ type Server struct {
 	// started: Start ran the loops (Shutdown of a server never started
 	// only closes its sockets).
 	started bool
+	steer   steerState // set by Listen, see steer.go
 }
 
 // Listen opens one SO_REUSEPORT listener per shard on cfg.Listen (Start
-// runs them); the
-// kernel spreads new connections over them by hash. (eBPF steering to the
-// shard of the receiving CPU is not built yet; this is the fallback it
-// would fall back to.)
+// runs them). With cfg.Steering auto, an eBPF program hands each new
+// connection to the shard of the CPU that received it; otherwise, or when
+// the kernel refuses the program, the kernel spreads them by hash.
 func Listen(cfg Config, h Handler) (*Server, error) {
 	cfg = cfg.withDefaults()
+	if err := cfg.Steering.valid(); err != nil {
+		return nil, err
+	}
 	ap, err := netip.ParseAddrPort(cfg.Listen)
 	if err != nil {
 		host, port, serr := net.SplitHostPort(cfg.Listen)
@@ -60,6 +63,7 @@ func Listen(cfg Config, h Handler) (*Server, error) {
 		s.loops = append(s.loops, l)
 	}
 	s.addr = netip.AddrPortFrom(ap.Addr(), port).String()
+	s.steer = steerListeners(s.cfg, s.loops)
 	return s, nil
 }
 
@@ -71,7 +75,7 @@ func (s *Server) Start() {
 	for _, l := range s.loops {
 		go l.run()
 	}
-	s.cfg.Logger.Info("listening", "addr", s.addr, "shards", s.cfg.Shards, "steering", "SO_REUSEPORT hash")
+	s.cfg.Logger.Info("listening", "addr", s.addr, "shards", s.cfg.Shards, "steering", s.steer)
 }
 
 func listenReusePort(ap netip.AddrPort) (fd int, port uint16, err error) {

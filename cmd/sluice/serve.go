@@ -6,42 +6,50 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
 	"syscall"
-	"time"
 
 	"sluice/core"
 )
 
 func serve(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:9092", "address to listen on for Kafka clients")
-	advertised := fs.String("advertised-addr", "", "address clients are told to connect to (default: the listen address)")
-	dataDir := fs.String("data-dir", "./data", "directory for partition logs and metadata")
-	shards := fs.Int("shards", runtime.GOMAXPROCS(0), "event-loop shards (one per core by default)")
-	nodeID := fs.Int("node-id", 0, "this broker's node id")
-	partitions := fs.Int("num-partitions", 1, "partitions of an auto-created topic (num.partitions)")
-	autoCreate := fs.Bool("auto-create-topics", true, "auto.create.topics.enable")
-	maxFrame := fs.Int("socket-request-max-bytes", 100<<20, "largest request accepted (socket.request.max.bytes)")
-	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
-	if err := fs.Parse(args); err != nil {
+	cfg, err := parseServeArgs(args)
+	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	b, err := core.Start(core.Config{
-		NodeID: int32(*nodeID), Listen: *listen, AdvertisedAddr: *advertised, DataDir: *dataDir,
-		Shards: *shards, AutoCreateTopics: autoCreate, DefaultPartitions: int32(*partitions),
-		MaxFrameBytes: *maxFrame, Logger: log,
+		NodeID: int32(cfg.NodeID), Listen: cfg.Listen, AdvertisedAddr: cfg.AdvertisedAddr, DataDir: cfg.DataDir,
+		Shards: cfg.Shards, AutoCreateTopics: &cfg.AutoCreateTopics, DefaultPartitions: int32(cfg.NumPartitions),
+		MaxFrameBytes: cfg.MaxFrameBytes, IdleTimeout: cfg.IdleTimeout, Steering: cfg.Steering, Logger: log,
 	})
 	if err != nil {
 		return err
 	}
-	log.Info("sluice serving", "addr", b.Addr(), "dataDir", *dataDir)
+	log.Info("sluice serving", "addr", b.Addr(), "dataDir", cfg.DataDir)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	s := <-sig
 	log.Info("shutting down", "signal", s.String())
-	ctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	return b.Shutdown(ctx)
+}
+
+// serveFlags binds the flags to c; their defaults, shown by -h, are c's
+// values, so bind to defaultServeConfig() for the help to be right.
+func serveFlags(c *serveConfig, path *string) *flag.FlagSet {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(path, "config", "", "server.properties-style file (see deploy/sluice.properties); flags given override it")
+	fs.StringVar(&c.Listen, "listen", c.Listen, "address to listen on for Kafka clients (listeners)")
+	fs.StringVar(&c.AdvertisedAddr, "advertised-addr", c.AdvertisedAddr, "address clients are told to connect to (advertised.listeners; default: the listen address)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for partition logs and metadata (log.dirs)")
+	fs.IntVar(&c.NodeID, "node-id", c.NodeID, "this broker's node id (node.id)")
+	fs.IntVar(&c.NumPartitions, "num-partitions", c.NumPartitions, "partitions of an auto-created topic (num.partitions)")
+	fs.BoolVar(&c.AutoCreateTopics, "auto-create-topics", c.AutoCreateTopics, "auto.create.topics.enable")
+	fs.IntVar(&c.MaxFrameBytes, "socket-request-max-bytes", c.MaxFrameBytes, "largest request accepted (socket.request.max.bytes)")
+	fs.DurationVar(&c.IdleTimeout, "connections-max-idle", c.IdleTimeout, "close connections idle this long (connections.max.idle.ms)")
+	fs.IntVar(&c.Shards, "shards", c.Shards, "event-loop shards (sluice.shards; one per core by default)")
+	fs.StringVar((*string)(&c.Steering), "steering", string(c.Steering), "eBPF connection steering to the receiving CPU's shard, auto or off (sluice.steering)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long SIGTERM waits for in-flight requests (sluice.shutdown.timeout.ms)")
+	return fs
 }
