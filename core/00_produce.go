@@ -106,7 +106,7 @@ func (b *Broker) topicForWrite(name string) *topic {
 	}
 	t, _, err := b.createTopic(name, b.cfg.DefaultPartitions, nil, false)
 	if err != nil && t == nil {
-		b.log.Warn("auto-create failed", "topic", name, "err", err)
+		b.badInput.warn("auto-create failed", "topic", name, "err", err)
 	}
 	return t
 }

@@ -11,6 +11,7 @@ package core
 // not by polling. Fetch sessions (KIP-227) are declined by answering with
 // session id 0, which clients handle by sending full fetches. read_committed
 // reads up to the same offset as read_uncommitted until transactions exist.
+// CurrentLeaderEpoch (v9+) is checked as in Kafka: see checkLeaderEpoch.
 
 import (
 	"sync/atomic"
@@ -53,6 +54,11 @@ func handleFetch(r *request, kreq kmsg.Request) {
 			fp := fetchPart{topic: i, index: j, p: tp.partition(p.Partition)}
 			if fp.p == nil {
 				fp.err = missing
+			}
+			if fp.p != nil && req.Version >= 9 {
+				if code := checkLeaderEpoch(p.CurrentLeaderEpoch); code != 0 {
+					fp.p, fp.err = nil, code
+				}
 			}
 			f.parts = append(f.parts, fp)
 		}

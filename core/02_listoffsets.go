@@ -1,12 +1,19 @@
 package core
 
-// ListOffsets, versions 1-6. Timestamp -2 is the log start, -1 the high
+// ListOffsets, versions 1-11. Timestamp -2 is the log start, -1 the high
 // watermark (the last stable offset: the same until transactions exist),
-// anything else the first offset whose record timestamp is at least it
-// (within a compressed batch, the batch's first offset). v7+ (max
-// timestamp, -3) is not served yet.
+// -3 (v7+, KIP-734) the record with the largest timestamp, -4 (v8+) the
+// local log start (there is no tiered storage, so the log start), -5 and
+// -6 (v9+, v11+: tiered storage) the unknown offset -1 as Kafka answers
+// without tiered storage, and anything else the first offset whose record
+// timestamp is at least it (within a compressed batch, the batch's first
+// offset). Differences from Kafka: a lookup by timestamp answers with the
+// requested timestamp rather than the found record's. v10's TimeoutMillis
+// is for remote-storage lookups and has nothing to wait for here.
+// CurrentLeaderEpoch (v4+) is checked as in Kafka: see checkLeaderEpoch.
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -14,13 +21,7 @@ func handleListOffsets(r *request, kreq kmsg.Request) {
 	req := kreq.(*kmsg.ListOffsetsRequest)
 	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
 	resp.Topics = make([]kmsg.ListOffsetsResponseTopic, len(req.Topics))
-	home := r.c.Loop()
-	pending := 1
-	finish := func() {
-		if pending--; pending == 0 {
-			r.respond(resp)
-		}
-	}
+	fo := r.fanOut(func() { r.respond(resp) })
 	for i, t := range req.Topics {
 		rt := &resp.Topics[i]
 		*rt = kmsg.NewListOffsetsResponseTopic()
@@ -36,30 +37,46 @@ func handleListOffsets(r *request, kreq kmsg.Request) {
 				rp.ErrorCode = errUnknownTopicOrPartition
 				continue
 			}
-			pending++
-			part.loop.Post(func() {
+			if req.Version >= 4 {
+				if rp.ErrorCode = checkLeaderEpoch(p.CurrentLeaderEpoch); rp.ErrorCode != 0 {
+					continue
+				}
+			}
+			fo.run(part, func() func() {
 				offset, stamp, code := part.offsetFor(ts)
-				home.Post(func() {
+				return func() {
 					rp.Offset, rp.Timestamp, rp.ErrorCode = offset, stamp, code
-					rp.OldStyleOffsets = []int64{offset}
-					finish()
-				})
+					if offset >= 0 {
+						rp.LeaderEpoch = leaderEpoch
+					}
+				}
 			})
 		}
 	}
-	finish()
+	fo.wait()
 }
 
 // offsetFor resolves a ListOffsets timestamp. Runs on the owning shard.
 func (p *partition) offsetFor(ts int64) (offset, stamp int64, code int16) {
 	switch ts {
-	case -2:
+	case -2, -4:
 		return p.log.LogStartOffset(), -1, 0
 	case -1:
 		return p.highWatermark(), -1, 0
+	case -3:
+		off, maxTs, ok, err := p.log.MaxTimestamp()
+		if err != nil {
+			return -1, -1, errorCode(err)
+		}
+		if !ok || off >= p.highWatermark() {
+			return -1, -1, 0
+		}
+		return off, maxTs, 0
+	case -5, -6:
+		return -1, -1, 0
 	}
 	if ts < 0 {
-		return -1, -1, errUnsupportedVersion
+		return -1, -1, kerr.InvalidRequest.Code
 	}
 	off, ok, err := p.log.OffsetForTimestamp(ts)
 	if err != nil {

@@ -87,7 +87,7 @@ func (b *Broker) metadataTopic(t *topic) kmsg.MetadataResponseTopic {
 	mt.Partitions = make([]kmsg.MetadataResponseTopicPartition, len(t.partitions))
 	for i := range t.partitions {
 		mp := kmsg.NewMetadataResponseTopicPartition()
-		mp.Partition, mp.Leader, mp.LeaderEpoch = int32(i), b.cfg.NodeID, 0
+		mp.Partition, mp.Leader, mp.LeaderEpoch = int32(i), b.cfg.NodeID, leaderEpoch
 		mp.Replicas, mp.ISR = []int32{b.cfg.NodeID}, []int32{b.cfg.NodeID}
 		mt.Partitions[i] = mp
 	}

@@ -26,11 +26,19 @@ func apiTable() map[int16]*api {
 	for _, a := range []*api{
 		{key: 0, minVersion: 3, maxVersion: 13, handle: handleProduce, advertiseFromZero: true},
 		{key: 1, minVersion: 4, maxVersion: 18, handle: handleFetch},
-		{key: 2, minVersion: 1, maxVersion: 6, handle: handleListOffsets},
+		{key: 2, minVersion: 1, maxVersion: 11, handle: handleListOffsets},
 		{key: 3, minVersion: 0, maxVersion: 13, handle: handleMetadata},
 		{key: 18, minVersion: 0, maxVersion: 5, handle: handleApiVersions},
 		{key: 19, minVersion: 0, maxVersion: 7, handle: handleCreateTopics},
+		{key: 20, minVersion: 0, maxVersion: 6, handle: handleDeleteTopics},
+		{key: 21, minVersion: 0, maxVersion: 2, handle: handleDeleteRecords},
 		{key: 22, minVersion: 0, maxVersion: 5, handle: handleInitProducerID},
+		{key: 23, minVersion: 0, maxVersion: 4, handle: handleOffsetForLeaderEpoch},
+		{key: 32, minVersion: 0, maxVersion: 4, handle: handleDescribeConfigs},
+		{key: 33, minVersion: 0, maxVersion: 2, handle: handleAlterConfigs},
+		{key: 37, minVersion: 0, maxVersion: 3, handle: handleCreatePartitions},
+		{key: 44, minVersion: 0, maxVersion: 1, handle: handleIncrementalAlterConfigs},
+		{key: 60, minVersion: 0, maxVersion: 2, handle: handleDescribeCluster},
 	} {
 		m[a.key] = a
 	}

@@ -64,6 +64,10 @@ type Broker struct {
 	mu       sync.RWMutex // guards topics; changes are rare, reads are per request
 	topics   map[string]*topic
 	topicIDs map[[16]byte]*topic
+	// deleting are the topics whose partitions are still being torn down
+	// (see 20_deletetopics.go): until that ends, the old logs may still
+	// write to the directories a new topic of the same name would open.
+	deleting map[string]bool
 	apis     map[int16]*api
 
 	producerIDs *producerIDs
@@ -95,7 +99,7 @@ func Start(cfg Config) (*Broker, error) {
 		t := true
 		cfg.AutoCreateTopics = &t
 	}
-	b := &Broker{cfg: cfg, log: cfg.Logger, topics: map[string]*topic{}, topicIDs: map[[16]byte]*topic{}, apis: apiTable(), badInput: newInputLog(cfg.Logger)}
+	b := &Broker{cfg: cfg, log: cfg.Logger, topics: map[string]*topic{}, topicIDs: map[[16]byte]*topic{}, deleting: map[string]bool{}, apis: apiTable(), badInput: newInputLog(cfg.Logger)}
 	if err := cfg.FS.MkdirAll(cfg.DataDir); err != nil {
 		return nil, err
 	}

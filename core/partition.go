@@ -61,7 +61,7 @@ func (p *partition) produce(records []byte, acks int16, done func(base int64, er
 			return
 		}
 	}
-	res, err := p.log.Append(records, 0, p.syncAcks && acks != 0)
+	res, err := p.log.Append(records, leaderEpoch, p.syncAcks && acks != 0)
 	if err != nil {
 		done(-1, err)
 		return
@@ -120,6 +120,9 @@ func (p *partition) housekeeping() {
 func (p *partition) saveProducerState(snap producerSnapshot) {
 	p.snapshotMu.Lock()
 	defer p.snapshotMu.Unlock()
+	if p.removed {
+		return
+	}
 	if err := writeProducerSnapshot(p.b.cfg.FS, p.dir, snap); err != nil {
 		p.b.log.Warn("writing producer state snapshot", "dir", p.dir, "err", err)
 	}

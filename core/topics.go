@@ -17,8 +17,11 @@ import (
 	"sluice/netio"
 )
 
-// topic is a topic as this broker sees it. Its fields do not change after
-// creation except configs, which are replaced whole under Broker.mu.
+// topic is a topic as this broker sees it. Handlers load it once and read
+// it without a lock, so its name, id and partitions never change once it is
+// in Broker.topics: CreatePartitions puts a new topic in its place (so
+// partition.topic may be an older copy: rely on its name and id only).
+// configs is replaced whole under Broker.mu and read under it.
 type topic struct {
 	name       string
 	id         [16]byte
@@ -35,8 +38,11 @@ type partition struct {
 	loop  *netio.Loop
 	log   *disk.Log
 	dir   string
-	// snapshotMu serialises producer-state snapshot writes.
+	// snapshotMu serialises producer-state snapshot writes and guards
+	// removed, set once the topic's deletion removed the directory, so a
+	// late snapshot cannot land in it (or in a new topic's of that name).
 	snapshotMu sync.Mutex
+	removed    bool
 	// flushEvery is flush.messages: 1 makes every acked produce wait for
 	// fdatasync. Runs on the owning shard.
 	syncAcks bool
@@ -202,10 +208,10 @@ func (b *Broker) createTopic(name string, n int32, configs map[string]string, va
 	if err := validTopicName(name); err != nil {
 		return nil, errInvalidTopic, err
 	}
-	if n <= 0 {
-		return nil, errInvalidPartitions, fmt.Errorf("%d partitions", n)
+	if n <= 0 || n > maxPartitions {
+		return nil, errInvalidPartitions, fmt.Errorf("%d partitions; a topic has 1 to %d", n, maxPartitions)
 	}
-	if _, err := logConfig(configs); err != nil {
+	if _, err := validTopicConfigs(configs); err != nil {
 		return nil, errInvalidConfig, err
 	}
 	b.mu.Lock()
@@ -213,12 +219,19 @@ func (b *Broker) createTopic(name string, n int32, configs map[string]string, va
 	if t := b.topics[name]; t != nil {
 		return t, errTopicAlreadyExists, fmt.Errorf("topic %q already exists", name)
 	}
+	if b.deleting[name] {
+		return nil, errTopicAlreadyExists, fmt.Errorf("topic %q is marked for deletion", name)
+	}
 	t := &topic{name: name, configs: configs}
 	rand.Read(t.id[:])
 	if validateOnly {
 		return t, 0, nil
 	}
+	if err := b.removeLeftoverDirs(name, 0, n); err != nil {
+		return nil, errorCode(err), err
+	}
 	if err := b.openPartitions(t, n); err != nil {
+		closeUnpublished(t.partitions)
 		return nil, errorCode(err), err
 	}
 	b.topics[name] = t

@@ -9,25 +9,6 @@ import (
 	"sluice/disk/batch/batchtest"
 )
 
-// decodeResp decodes a response body returned by roundTrip (correlation
-// id onward) for req's version.
-func decodeResp(t *testing.T, req kmsg.Request, raw []byte) kmsg.Response {
-	t.Helper()
-	if raw == nil {
-		t.Fatal("connection closed; want a response")
-	}
-	resp := req.ResponseKind()
-	resp.SetVersion(req.GetVersion())
-	body := raw[4:]
-	if resp.IsFlexible() && req.Key() != kmsg.ApiVersions.Int16() {
-		body = body[1:] // empty header tag section
-	}
-	if err := resp.ReadFrom(body); err != nil {
-		t.Fatal(err)
-	}
-	return resp
-}
-
 // TestVersionEdges covers the version rules that are not plain ranges:
 // Produce advertised from 0 but served from 3 (KAFKA-18659), ApiVersions
 // v5 cluster and node checks, and topic IDs in Produce and Fetch v13+.
@@ -37,7 +18,7 @@ func TestVersionEdges(t *testing.T) {
 
 	av := kmsg.NewPtrApiVersionsRequest()
 	av.Version = 5
-	resp := decodeResp(t, av, roundTrip(t, b, rawRequest(av, 1))).(*kmsg.ApiVersionsResponse)
+	resp := callRaw[*kmsg.ApiVersionsResponse](t, b, av)
 	for _, k := range resp.ApiKeys {
 		if k.ApiKey == 0 && (k.MinVersion != 0 || k.MaxVersion != 13) {
 			t.Fatalf("Produce advertised as %d-%d, want 0-13", k.MinVersion, k.MaxVersion)
@@ -48,11 +29,11 @@ func TestVersionEdges(t *testing.T) {
 	}
 	wrong := "not-this-cluster"
 	av.ClusterID, av.NodeID = &wrong, b.cfg.NodeID
-	if resp := decodeResp(t, av, roundTrip(t, b, rawRequest(av, 2))).(*kmsg.ApiVersionsResponse); resp.ErrorCode != kerr.RebootstrapRequired.Code {
+	if resp := callRaw[*kmsg.ApiVersionsResponse](t, b, av); resp.ErrorCode != kerr.RebootstrapRequired.Code {
 		t.Fatalf("wrong cluster id: error %d", resp.ErrorCode)
 	}
 	av.ClusterID = &b.clusterID
-	if resp := decodeResp(t, av, roundTrip(t, b, rawRequest(av, 3))).(*kmsg.ApiVersionsResponse); resp.ErrorCode != 0 {
+	if resp := callRaw[*kmsg.ApiVersionsResponse](t, b, av); resp.ErrorCode != 0 {
 		t.Fatalf("right cluster id: error %d", resp.ErrorCode)
 	}
 
@@ -71,7 +52,7 @@ func TestVersionEdges(t *testing.T) {
 		t.Fatalf("Produce v2 answered (%x); want the connection closed", raw)
 	}
 	pr := produce(13)
-	if resp := decodeResp(t, pr, roundTrip(t, b, rawRequest(pr, 5))).(*kmsg.ProduceResponse); resp.Topics[0].Partitions[0].ErrorCode != kerr.UnknownTopicID.Code || resp.Topics[0].TopicID != pr.Topics[0].TopicID {
+	if resp := callRaw[*kmsg.ProduceResponse](t, b, pr); resp.Topics[0].Partitions[0].ErrorCode != kerr.UnknownTopicID.Code || resp.Topics[0].TopicID != pr.Topics[0].TopicID {
 		t.Fatalf("Produce v13 to an unknown topic id: %+v", resp.Topics)
 	}
 
@@ -83,7 +64,40 @@ func TestVersionEdges(t *testing.T) {
 	fp.PartitionMaxBytes = 1 << 20
 	ft.Partitions = append(ft.Partitions, fp)
 	fr.Topics = append(fr.Topics, ft)
-	if resp := decodeResp(t, fr, roundTrip(t, b, rawRequest(fr, 6))).(*kmsg.FetchResponse); resp.Topics[0].Partitions[0].ErrorCode != kerr.UnknownTopicID.Code || resp.Topics[0].TopicID != ft.TopicID {
+	if resp := callRaw[*kmsg.FetchResponse](t, b, fr); resp.Topics[0].Partitions[0].ErrorCode != kerr.UnknownTopicID.Code || resp.Topics[0].TopicID != ft.TopicID {
 		t.Fatalf("Fetch v18 of an unknown topic id: %+v", resp.Topics)
+	}
+}
+
+// TestListOffsetsSpecs covers each special timestamp of ListOffsets v11:
+// earliest, latest, max timestamp (a later record with an older timestamp
+// does not move it), earliest local, the tiered-storage ones, and a plain
+// timestamp.
+func TestListOffsetsSpecs(t *testing.T) {
+	b := startBroker(t, t.TempDir())
+	defer stopBroker(t, b)
+	for _, ts := range []int64{1000, 5000, 3000} {
+		if code := produceCodeRaw(t, b, "lo", 0, batchtest.Values(ts, "a", "b")); code != 0 {
+			t.Fatalf("produce: %d", code)
+		}
+	}
+	for _, c := range []struct {
+		ts, offset, stamp int64
+	}{
+		{-2, 0, -1}, {-1, 6, -1}, {-3, 2, 5000}, {-4, 0, -1}, {-5, -1, -1}, {-6, -1, -1},
+		{2000, 2, 2000}, {6000, -1, -1},
+	} {
+		req := kmsg.NewPtrListOffsetsRequest()
+		req.Version = 11
+		rt := kmsg.NewListOffsetsRequestTopic()
+		rt.Topic = "lo"
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Timestamp = c.ts
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		got := callRaw[*kmsg.ListOffsetsResponse](t, b, req).Topics[0].Partitions[0]
+		if got.ErrorCode != 0 || got.Offset != c.offset || got.Timestamp != c.stamp {
+			t.Errorf("timestamp %d: offset %d timestamp %d error %d; want %d %d", c.ts, got.Offset, got.Timestamp, got.ErrorCode, c.offset, c.stamp)
+		}
 	}
 }

@@ -1,7 +1,9 @@
 package vfs
 
 import (
+	"errors"
 	"fmt"
+	iofs "io/fs"
 	"path"
 )
 
@@ -57,4 +59,26 @@ func WriteFileAtomic(fs FS, name string, data []byte) error {
 		return err
 	}
 	return fs.SyncDir(dir)
+}
+
+// RemoveDir removes dir and the files in it; a dir that does not exist is
+// not an error. It does not descend: a subdirectory that is not empty makes
+// it fail. The removal is durable once dir's parent is synced.
+func RemoveDir(fs FS, dir string) error {
+	names, err := fs.List(dir)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := fs.Remove(path.Join(dir, n)); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+			return err
+		}
+	}
+	if err := fs.Remove(dir); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		return err
+	}
+	return nil
 }

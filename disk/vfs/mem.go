@@ -7,6 +7,7 @@ import (
 	"path"
 	"sort"
 	"sync"
+	"syscall"
 )
 
 // Mem is an in-memory FS. It models what survives a power cut the way a
@@ -53,14 +54,31 @@ func (m *Mem) OpenFile(name string, o Options) (File, error) {
 	return &memHandle{f: f, name: name, direct: o.Direct}, nil
 }
 
+// Remove removes a file, or an empty directory as remove(3) does.
 func (m *Mem) Remove(name string) error {
 	name = clean(name)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.names[name]; !ok {
+	if _, ok := m.names[name]; ok {
+		delete(m.names, name)
+		return nil
+	}
+	if !m.dirs[name] {
 		return &os.PathError{Op: "remove", Path: name, Err: fs.ErrNotExist}
 	}
-	delete(m.names, name)
+	for n := range m.names {
+		if path.Dir(n) == name {
+			return &os.PathError{Op: "remove", Path: name, Err: syscall.ENOTEMPTY}
+		}
+	}
+	for d := range m.dirs {
+		if d != name && path.Dir(d) == name {
+			return &os.PathError{Op: "remove", Path: name, Err: syscall.ENOTEMPTY}
+		}
+	}
+	// Directories are always durable here, so their removal is too.
+	delete(m.dirs, name)
+	delete(m.durable, name)
 	return nil
 }
 
