@@ -36,7 +36,7 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if c.Shards <= 0 {
-		c.Shards = runtime.GOMAXPROCS(0)
+		c.Shards = baseProcs()
 	}
 	if c.MaxFrameBytes <= 0 {
 		c.MaxFrameBytes = 100 << 20
@@ -141,6 +141,8 @@ func (l *Loop) run() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer close(l.done)
+	addLoopProc(1)
+	defer addLoopProc(-1) // before done closes: Shutdown returns with the P given back
 	defer func() {
 		l.mu.Lock()
 		l.stopped = true

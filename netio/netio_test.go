@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -272,4 +273,29 @@ func FuzzSplitFrame(f *testing.F) {
 			t.Fatalf("needs %d bytes with limit %d", need, limit)
 		}
 	})
+}
+
+// TestLoopsAddProcs: each running loop adds a P of its own, so loops
+// parked in epoll_wait never hold every P, and shutdown gives them back.
+func TestLoopsAddProcs(t *testing.T) {
+	before, base := runtime.GOMAXPROCS(0), baseProcs()
+	s, err := Listen(Config{Listen: "127.0.0.1:0", Shards: 3, Logger: quiet}, &echo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	for deadline := time.Now().Add(5 * time.Second); runtime.GOMAXPROCS(0) != before+3 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if got := runtime.GOMAXPROCS(0); got != before+3 || baseProcs() != base {
+		t.Fatalf("GOMAXPROCS %d (base %d) with 3 loops running; want %d (base %d)", got, baseProcs(), before+3, base)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := runtime.GOMAXPROCS(0); got != before {
+		t.Fatalf("GOMAXPROCS %d after shutdown; want %d", got, before)
+	}
 }
