@@ -17,24 +17,32 @@ import (
 
 func handleApiVersions(r *request, kreq kmsg.Request) {
 	req := kreq.(*kmsg.ApiVersionsRequest)
-	resp := apiVersionsResponse(r.b.apis, r.version)
+	resp := apiVersionsResponse(r.b.apiKeys, r.version)
 	if req.ClusterID != nil && req.NodeID >= 0 && (*req.ClusterID != r.b.clusterID || req.NodeID != r.b.cfg.NodeID) {
 		resp.ErrorCode = kerr.RebootstrapRequired.Code
 	}
 	r.respond(resp)
 }
 
-func apiVersionsResponse(apis map[int16]*api, version int16) *kmsg.ApiVersionsResponse {
+func apiVersionsResponse(keys []kmsg.ApiVersionsResponseApiKey, version int16) *kmsg.ApiVersionsResponse {
 	resp := kmsg.NewPtrApiVersionsResponse()
 	resp.Version = version
+	resp.ApiKeys = keys // read only: shared by every response
+	return resp
+}
+
+// advertisedKeys is the ApiKeys list of every ApiVersions response, made
+// once: every client asks on every connection.
+func advertisedKeys(apis map[int16]*api) []kmsg.ApiVersionsResponseApiKey {
+	var keys []kmsg.ApiVersionsResponseApiKey
 	for _, a := range apis {
 		k := kmsg.NewApiVersionsResponseApiKey()
 		k.ApiKey, k.MinVersion, k.MaxVersion = a.key, a.minVersion, a.maxVersion
 		if a.advertiseFromZero {
 			k.MinVersion = 0
 		}
-		resp.ApiKeys = append(resp.ApiKeys, k)
+		keys = append(keys, k)
 	}
-	sort.Slice(resp.ApiKeys, func(i, j int) bool { return resp.ApiKeys[i].ApiKey < resp.ApiKeys[j].ApiKey })
-	return resp
+	sort.Slice(keys, func(i, j int) bool { return keys[i].ApiKey < keys[j].ApiKey })
+	return keys
 }

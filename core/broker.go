@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"sluice/disk/vfs"
 	"sluice/netio"
 )
@@ -69,6 +71,7 @@ type Broker struct {
 	// write to the directories a new topic of the same name would open.
 	deleting map[string]bool
 	apis     map[int16]*api
+	apiKeys  []kmsg.ApiVersionsResponseApiKey // what ApiVersions reports, from apis
 
 	producerIDs *producerIDs
 	badInput    *inputLog
@@ -100,6 +103,7 @@ func Start(cfg Config) (*Broker, error) {
 		cfg.AutoCreateTopics = &t
 	}
 	b := &Broker{cfg: cfg, log: cfg.Logger, topics: map[string]*topic{}, topicIDs: map[[16]byte]*topic{}, deleting: map[string]bool{}, apis: apiTable(), badInput: newInputLog(cfg.Logger)}
+	b.apiKeys = advertisedKeys(b.apis)
 	if err := cfg.FS.MkdirAll(cfg.DataDir); err != nil {
 		return nil, err
 	}

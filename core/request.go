@@ -132,7 +132,7 @@ func (b *Broker) Request(c *netio.Conn, seq uint64, body []byte) {
 		// KIP-511: answer with v0 and UNSUPPORTED_VERSION, so the client
 		// can retry with a version we have.
 		r.version = 0
-		resp := apiVersionsResponse(b.apis, 0)
+		resp := apiVersionsResponse(b.apiKeys, 0)
 		resp.ErrorCode = errUnsupportedVersion
 		r.respond(resp)
 		return

@@ -30,6 +30,8 @@ type Conn struct {
 
 	lastActive time.Time
 	paused     bool // not read: too much in flight
+	queued     bool // in loop.unflushed
+	peerClosed bool // the peer shut down its side: read on to the EOF
 	closed     bool
 }
 
@@ -73,8 +75,10 @@ func (c *Conn) Respond(seq uint64, frame []byte) {
 		c.slots = c.slots[1:]
 		c.firstSeq++
 	}
-	c.flush()
-	c.maybeResume()
+	if !c.queued {
+		c.queued = true
+		c.loop.unflushed = append(c.loop.unflushed, c)
+	}
 }
 
 // CloseNow drops the connection, for a handler that lost the framing of
@@ -91,6 +95,9 @@ func (c *Conn) onEvent(ev uint32) {
 	if ev&unix.EPOLLOUT != 0 {
 		c.flush()
 		c.maybeResume()
+	}
+	if ev&unix.EPOLLRDHUP != 0 {
+		c.peerClosed = true
 	}
 	if ev&(unix.EPOLLIN|unix.EPOLLRDHUP) != 0 && !c.closed {
 		c.read()
@@ -124,7 +131,14 @@ func (c *Conn) read() {
 		}
 		c.n += k
 		c.lastActive = time.Now()
+		short := c.n < len(c.in) && !c.peerClosed
 		c.process()
+		if short {
+			// The socket is drained: a short read took all it had, and
+			// data arriving later raises a new edge. Saves the read that
+			// would only say EAGAIN.
+			break
+		}
 	}
 	if !c.closed && c.off == c.n && c.in != nil {
 		c.loop.putBuf(c.in)

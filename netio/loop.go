@@ -77,6 +77,10 @@ type Loop struct {
 	freeBufs        [][]byte // read buffers for reuse, at most maxFreeBufs
 	lastSweep       time.Time
 	stopping        bool // loop-local copy of draining: connections are not read
+	// unflushed are connections with responses queued since the last
+	// flush: written once per turn of the loop, so responses to pipelined
+	// requests and answers posted together leave in one writev.
+	unflushed []*Conn
 
 	mu       sync.Mutex
 	tasks    []func()
@@ -177,6 +181,7 @@ func (l *Loop) run() {
 			fn()
 			tasks[i] = nil
 		}
+		l.flushAll()
 		now := time.Now()
 		if now.Sub(l.lastSweep) >= time.Second {
 			l.lastSweep = now
@@ -194,6 +199,21 @@ func (l *Loop) run() {
 			return
 		}
 	}
+}
+
+// flushAll writes what Respond queued during this turn. A flush can let
+// a paused connection read again and answer more, which queues it again.
+func (l *Loop) flushAll() {
+	for i := 0; i < len(l.unflushed); i++ {
+		c := l.unflushed[i]
+		l.unflushed[i] = nil
+		c.queued = false
+		if !c.closed {
+			c.flush()
+			c.maybeResume()
+		}
+	}
+	l.unflushed = l.unflushed[:0]
 }
 
 // busy reports whether any connection has requests in flight or responses
