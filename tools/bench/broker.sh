@@ -24,6 +24,9 @@
 # produce rate, ~1 GB at 500 MB/s for 2 s) is removed when the run ends;
 # everything but the results is removed on exit, also on failure.
 #
+# Each round also runs one 5 s fio job (sequential 1 MiB O_DIRECT writes),
+# the disk's bandwidth that produce throughput is compared with.
+#
 # Short trial: COUNT=1 BENCHTIME=200ms LATENCY_RECORDS=2000
 set -euo pipefail
 
@@ -42,7 +45,7 @@ BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
 PYTHON=/usr/bin/python3
 [[ -x $PYTHON ]] || PYTHON=python3
 
-for tool in "$GO" "$PYTHON"; do
+for tool in fio "$GO" "$PYTHON"; do
 	command -v "$tool" >/dev/null || { echo "broker.sh: $tool is not installed" >&2; exit 1; }
 done
 for v in COUNT LATENCY_RECORDS PRODUCE_RATE; do
@@ -78,6 +81,12 @@ mkdir -p "$tmp"
 start=$SECONDS
 for round in $(seq 1 "$COUNT"); do
 	echo "== round $round of $COUNT" >&2
+	# The disk's own sequential bandwidth in the same round: the reference
+	# for produce throughput (as disk.sh's seq-1m job).
+	fio --name=seq-1m --filename="$tmp/fio.dat" --direct=1 --ioengine=psync --rw=write --bs=1M \
+		--fallocate=native --size=4G --runtime=5 --unlink=1 --output-format=json \
+		--output="$out/raw/fio-$round.json"
+	rm -f "$tmp/fio.dat"
 	(
 		cd "$repo/core"
 		export TMPDIR=$tmp
@@ -116,6 +125,10 @@ def go_round(r):
     return res
 
 go = {r: go_round(r) for r in rounds}
+
+import json
+fio = {r: json.load(open(os.path.join(out, "raw", f"fio-{r}.json")))["jobs"][0]["write"]["bw_bytes"] / 1e6
+       for r in rounds}
 
 def series(fn):
     vals = []
@@ -165,6 +178,12 @@ print("| acks | epoll | stdnet | epoll / stdnet |")
 print("|---|---|---|---|")
 for acks in ("1", "all"):
     print(f"| {acks} | {cells(f'BenchmarkProduceThroughput/acks={acks}', 'MB/s', True)} |")
+print("\nAgainst the disk, same rounds: fio sequential write, bs=1M, O_DIRECT, QD1, MB/s: "
+      f"{mmm(series(lambda r: fio[r]))}\n")
+print("| acks | epoll MB/s / fio MB/s |")
+print("|---|---|")
+for acks in ("1", "all"):
+    print(f"| {acks} | {mmm(series(lambda r: go[r][f'BenchmarkProduceThroughput/acks={acks}/transport=epoll']['MB/s'] / fio[r]))} |")
 
 print(f"\n## Produce latency (BenchmarkProduceLatency), acks=all, 1 KiB records, 32 producers, "
       f"{rate} records/s, µs\n")
