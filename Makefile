@@ -36,3 +36,4 @@ fuzz:
 	$(GO) test ./disk -run '^$$' -fuzz FuzzRecovery -fuzztime $(FUZZTIME)
 	$(GO) test ./netio -run '^$$' -fuzz FuzzSplitFrame -fuzztime $(FUZZTIME)
 	$(GO) test ./core -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./core -run '^$$' -fuzz FuzzDispatch -fuzztime $(FUZZTIME)

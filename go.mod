@@ -17,3 +17,6 @@ require (
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 )
+
+// A patched copy: see core/internal/kmsg/SLUICE-PATCH.md.
+replace github.com/twmb/franz-go/pkg/kmsg => ./core/internal/kmsg
