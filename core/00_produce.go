@@ -12,9 +12,11 @@ package core
 // when the topic sets flush.messages=1. Each partition's batch must be one
 // valid v2 batch: anything else is CORRUPT_MESSAGE and nothing of it is
 // written. Batches of idempotent producers are checked against the
-// partition's producer state first (see producers.go). Differences from
-// Apache Kafka: no transactions yet; a produce to a missing topic
-// auto-creates it when auto.create.topics.enable is on.
+// partition's producer state first (see producers.go). __consumer_offsets
+// is written by the group coordinators alone: a client's produce to it is
+// INVALID_TOPIC_EXCEPTION, as in Kafka. Differences from Apache Kafka: no
+// transactions yet; a produce to a missing topic auto-creates it when
+// auto.create.topics.enable is on.
 
 import (
 	"errors"
@@ -70,6 +72,13 @@ func handleProduce(r *request, kreq kmsg.Request) {
 			part := tp.partition(p.Partition)
 			if part == nil {
 				rp.ErrorCode = missing
+				continue
+			}
+			if tp.isInternal() {
+				// Only the group coordinators write __consumer_offsets;
+				// Kafka refuses clients with "Cannot append to internal
+				// topic".
+				rp.ErrorCode = errInvalidTopic
 				continue
 			}
 			pending++

@@ -3,6 +3,7 @@ package core
 // Metadata, versions 0-13 (v13 adds a top-level error code, always 0
 // here). This node is the only broker, the controller and every
 // partition's leader, with itself as the only replica and ISR.
+// __consumer_offsets is listed like any topic, marked IsInternal (v1+).
 // A topic asked for by name is created when auto.create.topics.enable is on
 // and the request allows it (v4+ AllowAutoTopicCreation; always before v4,
 // as Kafka does). A null topic list (an empty one before v1) means all.
@@ -83,7 +84,7 @@ func handleMetadata(r *request, kreq kmsg.Request) {
 func (b *Broker) metadataTopic(t *topic) kmsg.MetadataResponseTopic {
 	mt := kmsg.NewMetadataResponseTopic()
 	name := t.name
-	mt.Topic, mt.TopicID = &name, t.id
+	mt.Topic, mt.TopicID, mt.IsInternal = &name, t.id, t.isInternal()
 	mt.Partitions = make([]kmsg.MetadataResponseTopicPartition, len(t.partitions))
 	for i := range t.partitions {
 		mp := kmsg.NewMetadataResponseTopicPartition()

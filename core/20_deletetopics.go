@@ -13,6 +13,11 @@ package core
 // out once that is done, so a topic created afterwards with the same name
 // starts empty; until then creating it is TOPIC_ALREADY_EXISTS ("marked
 // for deletion", as ZooKeeper-mode Kafka says) and it is not auto-created.
+// Every group's committed offsets of a deleted topic are removed too
+// (core/group's TopicsDeleted), before the response. __consumer_offsets
+// cannot be deleted, which would lose every group: INVALID_TOPIC_EXCEPTION
+// (Kafka's tools refuse to delete internal topics; Redpanda's broker
+// refuses by default, kafka_nodelete_topics).
 // Differences from Apache Kafka: TimeoutMillis is not enforced (the
 // teardown is local and short), and directories are removed before the
 // response rather than renamed and removed later; delete.topic.enable is
@@ -86,6 +91,10 @@ func handleDeleteTopics(r *request, kreq kmsg.Request) {
 				rt.ErrorCode, msg = errUnknownTopicID, "no topic has this id"
 			}
 		}
+		if t.isInternal() {
+			rt.ErrorCode, msg = errInvalidTopic, fmt.Sprintf("Topic %s is an internal topic and is not allowed to be deleted.", t.name)
+			t = nil
+		}
 		if rt.ErrorCode != 0 {
 			rt.ErrorMessage = &msg
 		}
@@ -150,6 +159,9 @@ func (b *Broker) tearDown(topics []*topic, done func()) {
 		}
 		time.Sleep(time.Millisecond) // a round of reads is out; it ends when they return
 	}
+	// Past the barrier, every commit that found one of these topics is
+	// queued on its coordinator's loop ahead of this.
+	b.groupTopicsDeleted(topics)
 	var wg sync.WaitGroup
 	for p := range doomed {
 		wg.Add(1)

@@ -7,7 +7,9 @@ package core
 // below it are deleted. A negative offset other than -1, or one past the
 // high watermark, is OFFSET_OUT_OF_RANGE. As in Kafka, the new start is
 // checkpointed in the background: a crash right after the response can
-// bring the records back.
+// bring the records back. __consumer_offsets is refused with
+// INVALID_TOPIC_EXCEPTION, as Redpanda refuses its protected topics: the
+// group coordinators rebuild their state from its whole log.
 
 import (
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -31,6 +33,10 @@ func handleDeleteRecords(r *request, kreq kmsg.Request) {
 			part, offset := tp.partition(p.Partition), p.Offset
 			if part == nil {
 				rp.ErrorCode = errUnknownTopicOrPartition
+				continue
+			}
+			if tp.isInternal() {
+				rp.ErrorCode = errInvalidTopic
 				continue
 			}
 			fo.run(part, func() func() {

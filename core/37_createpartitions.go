@@ -4,7 +4,9 @@ package core
 // new ones start empty and take the topic's configs. A count that is not an
 // increase is INVALID_PARTITIONS, as is one over maxPartitions; an unknown
 // topic is UNKNOWN_TOPIC_OR_PARTITION; a topic named twice is
-// INVALID_REQUEST; ValidateOnly checks without creating. Difference from
+// INVALID_REQUEST; ValidateOnly checks without creating. __consumer_offsets
+// cannot grow (INVALID_TOPIC_EXCEPTION): groups are placed by their id's
+// hash modulo its partition count. Difference from
 // Apache Kafka: manual replica assignments are refused as INVALID_REQUEST
 // (a single node places every replica on itself).
 //
@@ -71,6 +73,9 @@ func (b *Broker) createPartitions(name string, n int32, validateOnly bool) (int1
 	}
 	had := int32(len(t.partitions))
 	switch {
+	case t.isInternal():
+		// A group's partition is its id's hash modulo the count.
+		return errInvalidTopic, fmt.Errorf("The number of partitions for the internal topic %s cannot be changed.", name)
 	case n < had:
 		return errInvalidPartitions, fmt.Errorf("The topic %s currently has %d partition(s); %d would not be an increase.", name, had, n)
 	case n == had:

@@ -207,9 +207,11 @@ func TestInputLogIsBounded(t *testing.T) {
 // fuzz input is a request body that, when it decodes, reaches its handler
 // with whatever field values the fuzzer chose. Invariants: the broker
 // answers the request or closes the connection, never hangs, and keeps
-// answering new connections. Two kinds of legitimate but heavy requests
+// answering new connections. Three kinds of legitimate but heavy requests
 // are tamed first, since they are not bugs: long polls (MaxWaitMillis is
-// capped at 10 ms) and topics of thousands of partitions (capped at 4).
+// capped at 10 ms), topics of thousands of partitions (capped at 4), and
+// JoinGroups that may wait out their rebalance timeout (capped at 1 s, as
+// sessions are by the broker's group.max.session.timeout.ms).
 func FuzzDispatch(f *testing.F) {
 	apis := apiTable()
 	for key, a := range apis {
@@ -219,7 +221,9 @@ func FuzzDispatch(f *testing.F) {
 			f.Add(rawRequest(req, 1)[4:])
 		}
 	}
-	b, err := Start(Config{Listen: "127.0.0.1:0", DataDir: f.TempDir(), Shards: 2, Logger: quiet})
+	noDelay := time.Duration(0)
+	b, err := Start(Config{Listen: "127.0.0.1:0", DataDir: f.TempDir(), Shards: 2, Logger: quiet,
+		GroupMinSessionTimeout: 10 * time.Millisecond, GroupMaxSessionTimeout: time.Second, GroupInitialRebalanceDelay: &noDelay})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -265,8 +269,9 @@ func FuzzDispatch(f *testing.F) {
 	})
 }
 
-// tame rewrites a decodable Fetch, CreateTopics or CreatePartitions so it
-// is cheap to serve (see FuzzDispatch); anything else is returned as is.
+// tame rewrites a decodable Fetch, CreateTopics, CreatePartitions or
+// JoinGroup so it is cheap to serve (see FuzzDispatch); anything else is
+// returned as is.
 func tame(apis map[int16]*api, body []byte) []byte {
 	h, req, err := decode(apis, body)
 	if err != nil {
@@ -283,6 +288,8 @@ func tame(apis map[int16]*api, body []byte) []byte {
 		for i := range r.Topics {
 			r.Topics[i].Count = min(r.Topics[i].Count, 4)
 		}
+	case *kmsg.JoinGroupRequest:
+		r.RebalanceTimeoutMillis = min(r.RebalanceTimeoutMillis, 1000)
 	default:
 		return body
 	}

@@ -39,6 +39,18 @@ type Config struct {
 	Logger   *slog.Logger
 	FS       vfs.FS // default vfs.OS
 
+	// The group coordinator's settings, under Kafka's names; zero means
+	// the default, which is Kafka's but for the partition count (see
+	// groups.go).
+	OffsetsTopicPartitions int32 // offsets.topic.num.partitions (default 16), used when the topic is created
+	// GroupInitialRebalanceDelay is group.initial.rebalance.delay.ms
+	// (default 3 s; nil means the default, so that 0 can be set).
+	GroupInitialRebalanceDelay *time.Duration
+	GroupMinSessionTimeout     time.Duration // group.min.session.timeout.ms (default 6 s)
+	GroupMaxSessionTimeout     time.Duration // group.max.session.timeout.ms (default 30 min)
+	GroupMaxSize               int           // group.max.size (default: no limit)
+	OffsetsRetention           time.Duration // offsets.retention.minutes (default 7 days)
+
 	// stdNet serves over netio.StdServer, the std-net baseline, instead of
 	// the epoll loops. Only core's benchmarks set it, to measure what epoll
 	// gains in the same run.
@@ -75,6 +87,9 @@ type Broker struct {
 
 	producerIDs *producerIDs
 	badInput    *inputLog
+	// offsets is __consumer_offsets, whose partitions hold the group
+	// coordinators (groups.go); set in Start, never replaced.
+	offsets *topic
 
 	stopRetention context.CancelFunc
 	parked        []parkedFetches // by loop ID; each touched only by its loop
@@ -101,6 +116,9 @@ func Start(cfg Config) (*Broker, error) {
 	if cfg.AutoCreateTopics == nil {
 		t := true
 		cfg.AutoCreateTopics = &t
+	}
+	if cfg.OffsetsTopicPartitions <= 0 {
+		cfg.OffsetsTopicPartitions = defaultOffsetsPartitions
 	}
 	b := &Broker{cfg: cfg, log: cfg.Logger, topics: map[string]*topic{}, topicIDs: map[[16]byte]*topic{}, deleting: map[string]bool{}, apis: apiTable(), badInput: newInputLog(cfg.Logger)}
 	b.apiKeys = advertisedKeys(b.apis)
@@ -141,6 +159,13 @@ func Start(cfg Config) (*Broker, error) {
 		b.closeLogs()
 		return nil, err
 	}
+	// Before serving: a group's first request finds its state loaded.
+	if err := b.openGroupCoordinators(); err != nil {
+		b.srv.Shutdown(context.Background())
+		b.stopGroupTimers()
+		b.closeLogs()
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.stopRetention = cancel
 	go b.retentionLoop(ctx, retentionCheckInterval)
@@ -161,11 +186,29 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 	for _, l := range b.srv.Loops() {
 		l.Post(b.parked[l.ID].expireAll)
 	}
+	// Parked JoinGroups and SyncGroups are in flight too; the
+	// coordinators answer them now rather than after their timeouts.
+	for _, p := range b.offsets.partitions {
+		p.loop.Post(p.coord.unload)
+	}
 	err := b.srv.Shutdown(ctx)
 	if cerr := b.closeLogs(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// stopGroupTimers stops the coordinators' timers when Start fails after
+// creating them; the loops never ran.
+func (b *Broker) stopGroupTimers() {
+	if b.offsets == nil {
+		return
+	}
+	for _, p := range b.offsets.partitions {
+		if p.coord != nil {
+			p.coord.timer.Stop()
+		}
+	}
 }
 
 // closeLogs syncs and closes every partition log; the loops have stopped.

@@ -116,6 +116,7 @@ func (b *Broker) brokerConfigs() []brokerConfig {
 		{"delete.topic.enable", "true", kmsg.ConfigSourceDefaultConfig, kmsg.ConfigTypeBoolean, "Topics can be deleted."},
 		{"log.retention.check.interval.ms", strconv.FormatInt(retentionCheckInterval.Milliseconds(), 10), kmsg.ConfigSourceDefaultConfig, kmsg.ConfigTypeLong, "How often retention runs."},
 	}
+	cs = append(cs, b.groupBrokerConfigs()...)
 	for _, name := range sortedTopicConfigNames() {
 		d := topicConfigDefs[name]
 		cs = append(cs, brokerConfig{d.synonym, topicConfigs[name], kmsg.ConfigSourceDefaultConfig, d.typ, "The default of the topic config " + name + "."})

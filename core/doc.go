@@ -11,4 +11,11 @@
 // arrives on the shard of its connection; work for partitions of other
 // shards is posted to their loops and the results posted back, so a
 // partition's log is only ever touched from its own loop.
+//
+// Consumer groups live in __consumer_offsets (groups.go): each of its
+// partitions has a group coordinator (core/group, a pure state machine)
+// driven by the partition's shard, which writes the coordinator's records
+// to the partition's log through the produce path and rebuilds it from
+// that log at start-up. A group's requests go to the shard of its
+// partition.
 package core

@@ -46,7 +46,31 @@ func errorCode(err error) int16 {
 		return kerr.RequestTimedOut.Code
 	case errors.Is(err, disk.ErrOffline), errors.Is(err, disk.ErrClosed):
 		return kerr.KafkaStorageError.Code
+	}
+	// The group coordinator answers with kerr's errors themselves.
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Code
+	}
+	return kerr.UnknownServerError.Code
+}
+
+// groupWriteError is what a client is told when the coordinator's records
+// could not be appended, as Kafka's GroupMetadataManager maps append
+// errors: a storage error means this node cannot coordinate the group
+// (NOT_COORDINATOR, so the client looks again), a batch too large fails
+// an offset commit with INVALID_COMMIT_OFFSET_SIZE (anything else with
+// UNKNOWN_SERVER_ERROR), and the rest is retriable as
+// COORDINATOR_NOT_AVAILABLE.
+func groupWriteError(err error, commit bool) error {
+	switch {
+	case errors.Is(err, disk.ErrOffline), errors.Is(err, disk.ErrClosed):
+		return kerr.NotCoordinator
+	case errors.Is(err, batch.ErrTooLarge) && commit:
+		return kerr.InvalidCommitOffsetSize
+	case errors.Is(err, batch.ErrTooLarge), errors.Is(err, batch.ErrCorrupt):
+		return kerr.UnknownServerError
 	default:
-		return kerr.UnknownServerError.Code
+		return kerr.CoordinatorNotAvailable
 	}
 }

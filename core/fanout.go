@@ -20,12 +20,20 @@ func (r *request) fanOut(done func()) *fanout {
 // run calls work on p's loop; the function it returns runs back on the
 // home loop, where it may write into the response. Call on the home loop.
 func (f *fanout) run(p *partition, work func() (apply func())) {
+	f.runAsync(p, func(reply func(apply func())) { reply(work()) })
+}
+
+// runAsync is run for work that finishes later, as a group coordinator's
+// answer does: work runs on p's loop and calls reply once, from p's loop,
+// with the function to run back on the home loop. Call on the home loop.
+func (f *fanout) runAsync(p *partition, work func(reply func(apply func()))) {
 	f.pending++
 	p.loop.Post(func() {
-		apply := work()
-		f.home.Post(func() {
-			apply()
-			f.release()
+		work(func(apply func()) {
+			f.home.Post(func() {
+				apply()
+				f.release()
+			})
 		})
 	})
 }

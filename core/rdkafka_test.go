@@ -173,11 +173,7 @@ func checkStoredBatches(t *testing.T, b *Broker, topic string, topicID [16]byte,
 			t.Errorf("%s/%d: no batches stored", topic, p)
 		}
 	}
-	if _, groups := b.apis[kmsg.FindCoordinator.Int16()]; codec == "lz4" && !groups {
-		// Until the group coordinator serves FindCoordinator, librdkafka
-		// sends lz4 uncompressed; the records must still round-trip.
-		t.Logf("%s: stored batches by codec %v (lz4 needs FindCoordinator advertised)", topic, codecs)
-	} else if want := rdkafkaCodecs[codec]; len(codecs) != 1 || codecs[want] == 0 {
+	if want := rdkafkaCodecs[codec]; len(codecs) != 1 || codecs[want] == 0 {
 		// librdkafka picks the codec from ApiVersions: lz4 needs
 		// FindCoordinator v0 listed, zstd Produce v7 and Fetch v10.
 		t.Errorf("%s: stored batches by codec %v, want all %s (%d): librdkafka judged the broker unable to take %s",

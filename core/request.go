@@ -157,13 +157,29 @@ func (b *Broker) badRequest(c *netio.Conn, err error, body []byte) {
 // respond encodes resp with the request's version and header and queues it.
 // Runs on the connection's loop.
 func (r *request) respond(resp kmsg.Response) {
+	r.c.Respond(r.seq, r.encode(resp))
+}
+
+// encode makes the response frame: a size to be filled in, the header and
+// resp at the request's version. Safe on any loop.
+func (r *request) encode(resp kmsg.Response) []byte {
 	resp.SetVersion(r.version)
 	buf := make([]byte, 4, 128)
 	buf = binary.BigEndian.AppendUint32(buf, uint32(r.corr))
 	if r.flexibleResp {
 		buf = append(buf, 0)
 	}
-	r.c.Respond(r.seq, resp.AppendTo(buf))
+	return resp.AppendTo(buf)
+}
+
+// sendFrom queues an encoded response from loop l: directly when l is the
+// connection's loop, posted to it otherwise.
+func (r *request) sendFrom(l *netio.Loop, frame []byte) {
+	if l == r.c.Loop() {
+		r.c.Respond(r.seq, frame)
+		return
+	}
+	r.c.Loop().Post(func() { r.c.Respond(r.seq, frame) })
 }
 
 // respondFrom answers from any goroutine.

@@ -47,6 +47,11 @@ type partition struct {
 	// fdatasync. Runs on the owning shard.
 	syncAcks bool
 
+	// coord is the group coordinator of a __consumer_offsets partition
+	// (nil for every other topic); set in Start. Its state runs on the
+	// owning shard.
+	coord *groupCoordinator
+
 	// Run on the owning shard.
 	producers      producerState
 	durableWaiters []durableWaiter
@@ -125,6 +130,14 @@ func (b *Broker) openPartitions(t *topic, n int32) error {
 		c := cfg
 		c.Logger = b.log
 		c.OnProgress = p.onProgress
+		if t.isInternal() {
+			// Round robin rather than a hash, so that the coordinators
+			// spread evenly over the shards; and small preallocation
+			// steps for a topic of small writes (groups.go).
+			loops := b.srv.Loops()
+			p.loop = loops[int(i)%len(loops)]
+			c.PreallocateBytes = offsetsPreallocateBytes
+		}
 		dir := filepath.Join(b.cfg.DataDir, fmt.Sprintf("%s-%d", t.name, i))
 		l, err := disk.Open(b.cfg.FS, dir, c)
 		if err != nil {

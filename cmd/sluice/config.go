@@ -27,6 +27,14 @@ type serveConfig struct {
 	Shards           int
 	Steering         netio.Steering
 	ShutdownTimeout  time.Duration
+
+	// The group coordinator's.
+	OffsetsTopicPartitions     int
+	GroupInitialRebalanceDelay time.Duration
+	GroupMinSessionTimeout     time.Duration
+	GroupMaxSessionTimeout     time.Duration
+	GroupMaxSize               int
+	OffsetsRetention           time.Duration
 }
 
 // The defaults are Apache Kafka's where a key is Kafka's (except listeners:
@@ -43,6 +51,13 @@ func defaultServeConfig() serveConfig {
 		Shards:           runtime.GOMAXPROCS(0),
 		Steering:         netio.SteeringAuto,
 		ShutdownTimeout:  30 * time.Second,
+
+		OffsetsTopicPartitions:     16, // not Kafka's 50: see core/groups.go
+		GroupInitialRebalanceDelay: 3 * time.Second,
+		GroupMinSessionTimeout:     6 * time.Second,
+		GroupMaxSessionTimeout:     30 * time.Minute,
+		GroupMaxSize:               math.MaxInt32,
+		OffsetsRetention:           7 * 24 * time.Hour,
 	}
 }
 
@@ -78,55 +93,11 @@ func parseServeArgs(args []string) (serveConfig, error) {
 			return c, fmt.Errorf("%s (%s): %w", s.key, s.flag, err)
 		}
 	}
+	// Checked once everything is read, since either may come first.
+	if c.GroupMaxSessionTimeout < c.GroupMinSessionTimeout {
+		return c, fmt.Errorf("group.max.session.timeout.ms (%v) is below group.min.session.timeout.ms (%v)", c.GroupMaxSessionTimeout, c.GroupMinSessionTimeout)
+	}
 	return c, nil
-}
-
-// setting is one key a --config file may set.
-type setting struct {
-	key     string
-	synonym string // another Kafka name for the same setting
-	flag    string // the flag that sets it, for error messages
-	// set parses a value from the file.
-	set func(c *serveConfig, v string) error
-	// check validates the value however it was set; nil: any parsed value
-	// will do.
-	check func(c *serveConfig) error
-}
-
-var settings = []setting{
-	{key: "listeners", flag: "--listen",
-		set: func(c *serveConfig, v string) (err error) { c.Listen, err = parseListener(v, false); return err }},
-	{key: "advertised.listeners", flag: "--advertised-addr",
-		set: func(c *serveConfig, v string) (err error) { c.AdvertisedAddr, err = parseListener(v, true); return err }},
-	{key: "log.dirs", synonym: "log.dir", flag: "--data-dir", set: setLogDirs},
-	{key: "node.id", synonym: "broker.id", flag: "--node-id",
-		set:   func(c *serveConfig, v string) (err error) { c.NodeID, err = atoi(v); return err },
-		check: func(c *serveConfig) error { return inRange(c.NodeID, 0, math.MaxInt32) }},
-	{key: "num.partitions", flag: "--num-partitions",
-		set:   func(c *serveConfig, v string) (err error) { c.NumPartitions, err = atoi(v); return err },
-		check: func(c *serveConfig) error { return inRange(c.NumPartitions, 1, math.MaxInt32) }},
-	{key: "auto.create.topics.enable", flag: "--auto-create-topics",
-		set: func(c *serveConfig, v string) (err error) { c.AutoCreateTopics, err = parseBool(v); return err }},
-	{key: "socket.request.max.bytes", flag: "--socket-request-max-bytes",
-		set:   func(c *serveConfig, v string) (err error) { c.MaxFrameBytes, err = atoi(v); return err },
-		check: func(c *serveConfig) error { return inRange(c.MaxFrameBytes, 1, math.MaxInt32) }},
-	{key: "connections.max.idle.ms", flag: "--connections-max-idle",
-		set:   func(c *serveConfig, v string) (err error) { c.IdleTimeout, err = parseMs(v); return err },
-		check: func(c *serveConfig) error { return positive(c.IdleTimeout) }},
-	{key: "sluice.shards", flag: "--shards",
-		set:   func(c *serveConfig, v string) (err error) { c.Shards, err = atoi(v); return err },
-		check: func(c *serveConfig) error { return inRange(c.Shards, 1, math.MaxInt32) }},
-	{key: "sluice.steering", flag: "--steering",
-		set: func(c *serveConfig, v string) error { c.Steering = netio.Steering(v); return nil },
-		check: func(c *serveConfig) error {
-			if c.Steering != netio.SteeringAuto && c.Steering != netio.SteeringOff {
-				return fmt.Errorf("%q: want %s or %s", c.Steering, netio.SteeringAuto, netio.SteeringOff)
-			}
-			return nil
-		}},
-	{key: "sluice.shutdown.timeout.ms", flag: "--shutdown-timeout",
-		set:   func(c *serveConfig, v string) (err error) { c.ShutdownTimeout, err = parseMs(v); return err },
-		check: func(c *serveConfig) error { return positive(c.ShutdownTimeout) }},
 }
 
 // loadProperties applies a server.properties-style file to c: key=value

@@ -102,3 +102,31 @@ func positive(d time.Duration) error {
 	}
 	return nil
 }
+
+// parseMinutes reads a whole number of minutes (offsets.retention.minutes).
+func parseMinutes(v string) (time.Duration, error) {
+	m, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a whole number of minutes", v)
+	}
+	if m > math.MaxInt64/int64(time.Minute) || m < math.MinInt64/int64(time.Minute) {
+		return 0, fmt.Errorf("%d minutes is too long", m)
+	}
+	return time.Duration(m) * time.Minute, nil
+}
+
+// int32Ms checks a duration Kafka keeps as an int of milliseconds: at
+// least lo and at most 2^31-1 ms.
+func int32Ms(d, lo time.Duration) error {
+	if d < lo || d.Milliseconds() > math.MaxInt32 {
+		return fmt.Errorf("%v is out of range [%v, %v]", d, lo, time.Duration(math.MaxInt32)*time.Millisecond)
+	}
+	return nil
+}
+
+func atLeast(d, lo time.Duration) error {
+	if d < lo {
+		return fmt.Errorf("%v: must be at least %v", d, lo)
+	}
+	return nil
+}

@@ -21,6 +21,9 @@ func serve(args []string) error {
 		NodeID: int32(cfg.NodeID), Listen: cfg.Listen, AdvertisedAddr: cfg.AdvertisedAddr, DataDir: cfg.DataDir,
 		Shards: cfg.Shards, AutoCreateTopics: &cfg.AutoCreateTopics, DefaultPartitions: int32(cfg.NumPartitions),
 		MaxFrameBytes: cfg.MaxFrameBytes, IdleTimeout: cfg.IdleTimeout, Steering: cfg.Steering, Logger: log,
+		OffsetsTopicPartitions: int32(cfg.OffsetsTopicPartitions), GroupInitialRebalanceDelay: &cfg.GroupInitialRebalanceDelay,
+		GroupMinSessionTimeout: cfg.GroupMinSessionTimeout, GroupMaxSessionTimeout: cfg.GroupMaxSessionTimeout,
+		GroupMaxSize: cfg.GroupMaxSize, OffsetsRetention: cfg.OffsetsRetention,
 	})
 	if err != nil {
 		return err
@@ -51,5 +54,11 @@ func serveFlags(c *serveConfig, path *string) *flag.FlagSet {
 	fs.IntVar(&c.Shards, "shards", c.Shards, "event-loop shards (sluice.shards; one per core by default)")
 	fs.StringVar((*string)(&c.Steering), "steering", string(c.Steering), "eBPF connection steering to the receiving CPU's shard, auto or off (sluice.steering)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long SIGTERM waits for in-flight requests (sluice.shutdown.timeout.ms)")
+	fs.IntVar(&c.OffsetsTopicPartitions, "offsets-topic-partitions", c.OffsetsTopicPartitions, "partitions of __consumer_offsets when it is created (offsets.topic.num.partitions)")
+	fs.DurationVar(&c.GroupInitialRebalanceDelay, "group-initial-rebalance-delay", c.GroupInitialRebalanceDelay, "how long a new group's first rebalance waits for more members (group.initial.rebalance.delay.ms)")
+	fs.DurationVar(&c.GroupMinSessionTimeout, "group-min-session-timeout", c.GroupMinSessionTimeout, "shortest session timeout a group member may ask for (group.min.session.timeout.ms)")
+	fs.DurationVar(&c.GroupMaxSessionTimeout, "group-max-session-timeout", c.GroupMaxSessionTimeout, "longest session timeout a group member may ask for (group.max.session.timeout.ms)")
+	fs.IntVar(&c.GroupMaxSize, "group-max-size", c.GroupMaxSize, "most members a group may have (group.max.size)")
+	fs.DurationVar(&c.OffsetsRetention, "offsets-retention", c.OffsetsRetention, "how long the offsets of a group without members are kept (offsets.retention.minutes)")
 	return fs
 }

@@ -4,7 +4,10 @@
 //
 // It owns no memory and never decodes records on the append path: a batch is
 // validated from its header and checksum and stored as produced, compressed
-// or not. It must not import anything of ours; core, disk and repl all use it.
+// or not. Off that path it builds the uncompressed batches the broker writes
+// itself (Builder: the group coordinator's records) and reads their records
+// back (Records: replaying them at start-up). It must not import anything
+// of ours; core, disk and repl all use it.
 //
 // The v2 header, 61 bytes, big-endian (Kafka's DefaultRecordBatch):
 //
