@@ -22,12 +22,15 @@ vet:
 	$(GO) vet ./...
 
 # Hot-path benchmarks plus the disk's own fio figures measured in the same
-# run, then the broker's on epoll and on the std-net baseline; see
-# BENCHMARKS.md for how to read them.
+# run, then the broker's on epoll and on the std-net baseline, then the load
+# generator's suite against Sluice and kfake (which rewrites BENCHMARKS.md's
+# generated tables and bench/results/*.svg); see BENCHMARKS.md for how to
+# read them.
 bench: deps
 	@command -v fio >/dev/null || (apt-get update -qq && apt-get install -y -qq fio >/dev/null)
 	BENCH_DIR=$(BENCH_DIR) ./tools/bench/disk.sh
 	BENCH_DIR=$(BENCH_DIR) ./tools/bench/broker.sh
+	BENCH_DIR=$(BENCH_DIR) UPDATE_DOC=1 ./tools/bench/suite.sh
 
 # Each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s

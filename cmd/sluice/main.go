@@ -12,6 +12,13 @@ const usage = `usage: sluice <command> [flags]
 
 commands:
   serve    run a broker (sluice serve -h for its flags)
+  bench    load generator: latency histograms of any Kafka-compatible broker (sluice bench -h)
+  topic    create|list|describe|alter-config|delete topics
+  produce  produce TOPIC: one record per stdin line
+  consume  consume TOPIC: print records
+  group    list|describe|reset-offsets consumer groups
+  cluster  info: cluster ID, controller and brokers
+  log      dump|verify a partition's segment files, offline
 `
 
 func main() {
@@ -23,6 +30,20 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:])
+	case "bench":
+		err = benchCmd(os.Args[2:])
+	case "topic":
+		err = topic(os.Args[2:], os.Stdout)
+	case "produce":
+		err = produce(os.Args[2:], os.Stdin, os.Stdout)
+	case "consume":
+		err = consume(os.Args[2:], os.Stdout)
+	case "group":
+		err = group(os.Args[2:], os.Stdout)
+	case "cluster":
+		err = cluster(os.Args[2:], os.Stdout)
+	case "log":
+		err = logTool(os.Args[2:], os.Stdout)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
