@@ -52,6 +52,7 @@ func handleProduce(r *request, kreq kmsg.Request) {
 	}
 	if req.Acks == 0 {
 		r.c.Respond(r.seq, nil)
+		r.observe(false)
 	}
 	home := r.c.Loop()
 	for i, t := range req.Topics {
@@ -82,7 +83,11 @@ func handleProduce(r *request, kreq kmsg.Request) {
 				continue
 			}
 			pending++
+			n := uint64(len(p.Records))
 			done := func(base int64, err error) {
+				if err == nil {
+					r.b.shardStats(home).produceBytes.Add(n)
+				}
 				if errors.Is(err, batch.ErrCorrupt) || errors.Is(err, batch.ErrTooLarge) {
 					r.b.badInput.warn("rejected a record batch", "topic", rt.Topic, "partition", rp.Partition, "client", r.clientID, "err", err)
 				}

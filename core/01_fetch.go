@@ -189,6 +189,7 @@ func (f *fetchState) complete() {
 		if len(fp.data) > 0 && (len(fp.data) <= budget || budget == int(f.req.MaxBytes)) {
 			rp.RecordBatches = fp.data
 			budget -= len(fp.data)
+			f.r.b.shardStats(f.r.c.Loop()).fetchBytes.Add(uint64(len(fp.data)))
 		}
 		resp.Topics[fp.topic].Partitions[fp.index] = rp
 	}

@@ -93,7 +93,9 @@ type Broker struct {
 
 	stopRetention context.CancelFunc
 	parked        []parkedFetches // by loop ID; each touched only by its loop
-	draining      atomic.Bool     // Shutdown began: fetches no longer wait
+	stats         []*shardStats   // by loop ID (metrics.go)
+	syncs         syncStats
+	draining      atomic.Bool // Shutdown began: fetches no longer wait
 }
 
 func (b *Broker) parkedOn(l *netio.Loop) parkedFetches { return b.parked[l.ID] }
@@ -138,7 +140,9 @@ func Start(cfg Config) (*Broker, error) {
 	srv := b.srv
 	for range srv.Loops() {
 		b.parked = append(b.parked, parkedFetches{})
+		b.stats = append(b.stats, &shardStats{})
 	}
+	b.syncs.latency = newLatencyHistogram()
 	adv := cfg.AdvertisedAddr
 	if adv == "" {
 		adv = srv.Addr()

@@ -445,7 +445,10 @@ func (r *request) onCoordinator(groupID string, fn func(gc *groupCoordinator)) {
 // the coordinator's state, which its next call may replace) and sent from
 // the connection's.
 func (r *request) groupReply(gc *groupCoordinator, build func(resp any) kmsg.Response) groupReply {
-	return func(resp any) { r.sendFrom(gc.p.loop, r.encode(build(resp))) }
+	return func(resp any) {
+		kresp := build(resp)
+		r.sendFrom(gc.p.loop, r.encode(kresp), responseFailed(kresp))
+	}
 }
 
 // clientHost is how Kafka shows a member's address: "/" and the IP.

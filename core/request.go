@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -21,6 +22,7 @@ type request struct {
 	clientID string
 	// flexibleResp: the response header carries tagged fields (v1).
 	flexibleResp bool
+	start        time.Time // when its frame arrived, for request latency
 }
 
 var errBadHeader = errors.New("malformed request header")
@@ -125,8 +127,9 @@ func decode(apis map[int16]*api, body []byte) (header, kmsg.Request, error) {
 
 // Request implements netio.Handler. Runs on the connection's loop.
 func (b *Broker) Request(c *netio.Conn, seq uint64, body []byte) {
+	start := time.Now()
 	h, req, err := decode(b.apis, body)
-	r := &request{b: b, c: c, seq: seq, key: h.key, version: h.version, corr: h.corr, clientID: h.clientID}
+	r := &request{b: b, c: c, seq: seq, key: h.key, version: h.version, corr: h.corr, clientID: h.clientID, start: start}
 	switch {
 	case errors.Is(err, errUnsupportedApiVersions):
 		// KIP-511: answer with v0 and UNSUPPORTED_VERSION, so the client
@@ -137,6 +140,7 @@ func (b *Broker) Request(c *netio.Conn, seq uint64, body []byte) {
 		r.respond(resp)
 		return
 	case err != nil:
+		r.observe(true)
 		b.badRequest(c, err, body)
 		return
 	}
@@ -158,6 +162,7 @@ func (b *Broker) badRequest(c *netio.Conn, err error, body []byte) {
 // Runs on the connection's loop.
 func (r *request) respond(resp kmsg.Response) {
 	r.c.Respond(r.seq, r.encode(resp))
+	r.observe(responseFailed(resp))
 }
 
 // encode makes the response frame: a size to be filled in, the header and
@@ -173,13 +178,18 @@ func (r *request) encode(resp kmsg.Response) []byte {
 }
 
 // sendFrom queues an encoded response from loop l: directly when l is the
-// connection's loop, posted to it otherwise.
-func (r *request) sendFrom(l *netio.Loop, frame []byte) {
+// connection's loop, posted to it otherwise. failed says whether the
+// response carries an error code (responseFailed), for the metrics.
+func (r *request) sendFrom(l *netio.Loop, frame []byte, failed bool) {
 	if l == r.c.Loop() {
 		r.c.Respond(r.seq, frame)
+		r.observe(failed)
 		return
 	}
-	r.c.Loop().Post(func() { r.c.Respond(r.seq, frame) })
+	r.c.Loop().Post(func() {
+		r.c.Respond(r.seq, frame)
+		r.observe(failed)
+	})
 }
 
 // respondFrom answers from any goroutine.

@@ -130,6 +130,7 @@ func (b *Broker) openPartitions(t *topic, n int32) error {
 		c := cfg
 		c.Logger = b.log
 		c.OnProgress = p.onProgress
+		c.OnSync = b.syncs.observe
 		if t.isInternal() {
 			// Round robin rather than a hash, so that the coordinators
 			// spread evenly over the shards; and small preallocation

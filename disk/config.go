@@ -39,8 +39,12 @@ type Config struct {
 	// reads WrittenOffset/DurableOffset. It must not block or call the log's
 	// blocking methods.
 	OnProgress func()
-	Logger     *slog.Logger
-	Now        func() time.Time // clock seam for tests (default time.Now)
+	// OnSync, if set, is called on the writer goroutine with how long each
+	// fdatasync of segment data took (a pwritev2 with RWF_DSYNC counts its
+	// write too). It must not block.
+	OnSync func(time.Duration)
+	Logger *slog.Logger
+	Now    func() time.Time // clock seam for tests (default time.Now)
 }
 
 const (

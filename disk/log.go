@@ -34,6 +34,8 @@ type Log struct {
 	fs  vfs.FS
 	dir string
 	log *slog.Logger
+	// onSync is Config.OnSync, fixed at Open: the writer calls it outside mu.
+	onSync func(time.Duration)
 
 	mu   sync.Mutex
 	cond sync.Cond // broadcast after every writer round
@@ -79,7 +81,7 @@ type AppendResult struct {
 func Open(fs vfs.FS, dir string, cfg Config) (*Log, error) {
 	cfg = cfg.withDefaults()
 	l := &Log{
-		fs: fs, dir: dir, cfg: cfg, log: cfg.Logger.With("log", dir),
+		fs: fs, dir: dir, cfg: cfg, log: cfg.Logger.With("log", dir), onSync: cfg.OnSync,
 		kick: make(chan struct{}, 1), writerDone: make(chan struct{}),
 	}
 	l.cond.L = &l.mu
@@ -230,7 +232,7 @@ func (l *Log) Size() int64 {
 func (l *Log) SetConfig(cfg Config) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	cfg.OnProgress, cfg.Logger, cfg.Now = l.cfg.OnProgress, l.cfg.Logger, l.cfg.Now
+	cfg.OnProgress, cfg.OnSync, cfg.Logger, cfg.Now = l.cfg.OnProgress, l.onSync, l.cfg.Logger, l.cfg.Now
 	l.cfg = cfg.withDefaults()
 	l.kickWriter()
 }

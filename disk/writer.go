@@ -206,7 +206,11 @@ func (l *Log) execute(p *writePlan) error {
 		if len(p.bufs) > 0 {
 			var err error
 			if p.sync && s.synced >= p.from {
+				t0 := time.Now()
 				_, err = f.WritevAtSync(p.bufs, p.from)
+				if err == nil {
+					l.observeSync(t0)
+				}
 				synced = true
 			} else {
 				_, err = f.WritevAt(p.bufs, p.from)
@@ -217,9 +221,11 @@ func (l *Log) execute(p *writePlan) error {
 		}
 		if p.sync {
 			if !synced {
+				t0 := time.Now()
 				if err := f.Sync(); err != nil {
 					return err
 				}
+				l.observeSync(t0)
 			}
 			if !s.dirSynced {
 				if err := l.fs.SyncDir(l.dir); err != nil {
@@ -253,6 +259,13 @@ func (l *Log) execute(p *writePlan) error {
 		}
 	}
 	return nil
+}
+
+// observeSync reports an fdatasync that began at t0 to Config.OnSync.
+func (l *Log) observeSync(t0 time.Time) {
+	if l.onSync != nil {
+		l.onSync(time.Since(t0))
+	}
 }
 
 // closeSegment cuts a sealed segment's file to its size (dropping the

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -82,6 +83,13 @@ type Loop struct {
 	// requests and answers posted together leave in one writev.
 	unflushed []*Conn
 
+	// For utilisation: when run began, nanoseconds spent in epoll_wait
+	// so far, and when the current wait began (0 when not waiting), in
+	// nanoseconds since startNs. Written by the loop, read by Busy.
+	startNs   atomic.Int64
+	waitNs    atomic.Int64
+	waitingAt atomic.Int64
+
 	mu       sync.Mutex
 	tasks    []func()
 	draining bool // guarded by mu: Shutdown began; stop accepting and reading
@@ -154,8 +162,14 @@ func (l *Loop) run() {
 		l.closeFds()
 	}()
 	var tasks []func()
+	start := time.Now()
+	l.startNs.Store(start.UnixNano())
 	for {
+		t0 := int64(time.Since(start)) + 1 // never 0, which means not waiting
+		l.waitingAt.Store(t0)
 		n, err := unix.EpollWait(l.epfd, l.events, 1000)
+		l.waitingAt.Store(0)
+		l.waitNs.Add(int64(time.Since(start)) + 1 - t0)
 		if err != nil && err != unix.EINTR {
 			l.log.Error("epoll_wait failed; shard stops", "err", err)
 			return
@@ -199,6 +213,22 @@ func (l *Loop) run() {
 			return
 		}
 	}
+}
+
+// Busy reports how long the loop has run and how much of that it spent
+// outside epoll_wait. Safe from any goroutine; both are zero before the
+// loop starts.
+func (l *Loop) Busy() (busy, total time.Duration) {
+	startNs := l.startNs.Load()
+	if startNs == 0 {
+		return 0, 0
+	}
+	total = time.Since(time.Unix(0, startNs))
+	wait := time.Duration(l.waitNs.Load())
+	if at := l.waitingAt.Load(); at != 0 {
+		wait += max(total+1-time.Duration(at), 0)
+	}
+	return max(total-wait, 0), total
 }
 
 // flushAll writes what Respond queued during this turn. A flush can let

@@ -27,6 +27,7 @@ type serveConfig struct {
 	Shards           int
 	Steering         netio.Steering
 	ShutdownTimeout  time.Duration
+	AdminListen      string // host:port of the admin HTTP server; "" or "off": none
 
 	// The group coordinator's.
 	OffsetsTopicPartitions     int
@@ -51,6 +52,7 @@ func defaultServeConfig() serveConfig {
 		Shards:           runtime.GOMAXPROCS(0),
 		Steering:         netio.SteeringAuto,
 		ShutdownTimeout:  30 * time.Second,
+		AdminListen:      "127.0.0.1:9644",
 
 		OffsetsTopicPartitions:     16, // not Kafka's 50: see core/groups.go
 		GroupInitialRebalanceDelay: 3 * time.Second,

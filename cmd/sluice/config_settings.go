@@ -57,6 +57,8 @@ var settings = []setting{
 	{key: "sluice.shutdown.timeout.ms", flag: "--shutdown-timeout",
 		set:   func(c *serveConfig, v string) (err error) { c.ShutdownTimeout, err = parseMs(v); return err },
 		check: func(c *serveConfig) error { return positive(c.ShutdownTimeout) }},
+	{key: "sluice.admin.listen", flag: "--admin-listen",
+		set: func(c *serveConfig, v string) error { c.AdminListen = v; return nil }},
 	{key: "offsets.topic.num.partitions", flag: "--offsets-topic-partitions",
 		set:   func(c *serveConfig, v string) (err error) { c.OffsetsTopicPartitions, err = atoi(v); return err },
 		check: func(c *serveConfig) error { return inRange(c.OffsetsTopicPartitions, 1, 10000) }},

@@ -53,6 +53,8 @@ func TestLoadProperties(t *testing.T) {
 		{name: "steering off", file: "sluice.steering=off", want: func(c *serveConfig) { c.Steering = netio.SteeringOff }},
 		{name: "steering unknown", file: "sluice.steering=on", err: ":1: sluice.steering: \"on\": want auto or off"},
 		{name: "shutdown timeout", file: "sluice.shutdown.timeout.ms=5000", want: func(c *serveConfig) { c.ShutdownTimeout = 5 * time.Second }},
+		{name: "admin listen", file: "sluice.admin.listen=0.0.0.0:9645", want: func(c *serveConfig) { c.AdminListen = "0.0.0.0:9645" }},
+		{name: "admin off", file: "sluice.admin.listen=off", want: func(c *serveConfig) { c.AdminListen = "off" }},
 		{name: "offsets partitions", file: "offsets.topic.num.partitions=4", want: func(c *serveConfig) { c.OffsetsTopicPartitions = 4 }},
 		{name: "offsets partitions zero", file: "offsets.topic.num.partitions=0", err: ":1: offsets.topic.num.partitions: 0 is out of range"},
 		{name: "initial rebalance delay zero", file: "group.initial.rebalance.delay.ms=0", want: func(c *serveConfig) { c.GroupInitialRebalanceDelay = 0 }},

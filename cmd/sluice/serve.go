@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"sluice/core"
+	"sluice/core/admin"
 )
 
 func serve(args []string) error {
@@ -16,7 +18,17 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	level := new(slog.LevelVar) // INFO; /v1/loglevel changes it
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	var adm *admin.Server
+	if cfg.AdminListen != "" && cfg.AdminListen != "off" {
+		// Before the broker starts, so that health answers during recovery.
+		if adm, err = admin.Listen(admin.Config{Listen: cfg.AdminListen, Level: level, Logger: log}); err != nil {
+			return fmt.Errorf("admin server: %w", err)
+		}
+		defer adm.Shutdown(context.Background())
+		log.Info("admin server listening", "addr", adm.Addr())
+	}
 	b, err := core.Start(core.Config{
 		NodeID: int32(cfg.NodeID), Listen: cfg.Listen, AdvertisedAddr: cfg.AdvertisedAddr, DataDir: cfg.DataDir,
 		Shards: cfg.Shards, AutoCreateTopics: &cfg.AutoCreateTopics, DefaultPartitions: int32(cfg.NumPartitions),
@@ -27,6 +39,9 @@ func serve(args []string) error {
 	})
 	if err != nil {
 		return err
+	}
+	if adm != nil {
+		adm.SetBroker(b)
 	}
 	log.Info("sluice serving", "addr", b.Addr(), "dataDir", cfg.DataDir)
 	sig := make(chan os.Signal, 1)
@@ -53,6 +68,7 @@ func serveFlags(c *serveConfig, path *string) *flag.FlagSet {
 	fs.DurationVar(&c.IdleTimeout, "connections-max-idle", c.IdleTimeout, "close connections idle this long (connections.max.idle.ms)")
 	fs.IntVar(&c.Shards, "shards", c.Shards, "event-loop shards (sluice.shards; one per core by default)")
 	fs.StringVar((*string)(&c.Steering), "steering", string(c.Steering), "eBPF connection steering to the receiving CPU's shard, auto or off (sluice.steering)")
+	fs.StringVar(&c.AdminListen, "admin-listen", c.AdminListen, "address of the admin HTTP server: metrics, health, latency, log level; \"\" or off disables it (sluice.admin.listen)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long SIGTERM waits for in-flight requests (sluice.shutdown.timeout.ms)")
 	fs.IntVar(&c.OffsetsTopicPartitions, "offsets-topic-partitions", c.OffsetsTopicPartitions, "partitions of __consumer_offsets when it is created (offsets.topic.num.partitions)")
 	fs.DurationVar(&c.GroupInitialRebalanceDelay, "group-initial-rebalance-delay", c.GroupInitialRebalanceDelay, "how long a new group's first rebalance waits for more members (group.initial.rebalance.delay.ms)")
