@@ -19,6 +19,7 @@ commands:
   group    list|describe|reset-offsets consumer groups
   cluster  info: cluster ID, controller and brokers
   log      dump|verify a partition's segment files, offline
+  tune     check (--apply: change) host settings; tune disk measures the data dir
 `
 
 func main() {
@@ -44,6 +45,8 @@ func main() {
 		err = cluster(os.Args[2:], os.Stdout)
 	case "log":
 		err = logTool(os.Args[2:], os.Stdout)
+	case "tune":
+		err = tuneCmd(os.Args[2:], os.Stdout, "/")
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
