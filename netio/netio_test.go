@@ -46,11 +46,35 @@ func (e *echo) Closed(*Conn) { e.closed.Add(1) }
 
 func start(t *testing.T, cfg Config, h Handler) *Server {
 	t.Helper()
+	return startOn(t, listenEpoll, cfg, h).(*Server)
+}
+
+// testServer is what the tests need of either transport.
+type testServer interface {
+	Addr() string
+	Start()
+	Shutdown(context.Context) error
+}
+
+func listenEpoll(cfg Config, h Handler) (testServer, error) { return Listen(cfg, h) }
+func listenStd(cfg Config, h Handler) (testServer, error)   { return ListenStd(cfg, h) }
+
+// transports are the two ways netio serves: the epoll loops, and the
+// benchmark-only std-net baseline, which must keep the promises a client
+// sees (order, backpressure, drain on shutdown) for the benchmarks to
+// compare like with like. Those tests run on both.
+var transports = []struct {
+	name   string
+	listen func(Config, Handler) (testServer, error)
+}{{"epoll", listenEpoll}, {"stdnet", listenStd}}
+
+func startOn(t *testing.T, listen func(Config, Handler) (testServer, error), cfg Config, h Handler) testServer {
+	t.Helper()
 	cfg.Listen, cfg.Logger = "127.0.0.1:0", quiet
 	if cfg.Shards == 0 {
 		cfg.Shards = 2
 	}
-	s, err := Listen(cfg, h)
+	s, err := listen(cfg, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +87,7 @@ func start(t *testing.T, cfg Config, h Handler) *Server {
 	return s
 }
 
-func dial(t *testing.T, s *Server) net.Conn {
+func dial(t *testing.T, s testServer) net.Conn {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", s.Addr(), 5*time.Second)
 	if err != nil {
@@ -95,7 +119,12 @@ func readFrame(t *testing.T, c net.Conn) string {
 // boundaries, some answered late and out of order, some not at all, and
 // expects every answer in request order.
 func TestPipelinedInOrder(t *testing.T) {
-	s := start(t, Config{}, &echo{})
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) { testPipelinedInOrder(t, startOn(t, tr.listen, Config{}, &echo{})) })
+	}
+}
+
+func testPipelinedInOrder(t *testing.T, s testServer) {
 	c := dial(t, s)
 	rng := rand.New(rand.NewPCG(1, 1))
 	var stream []byte
@@ -169,9 +198,16 @@ func TestIdleTimeout(t *testing.T) {
 // once its unwritten responses pass the bound, so the server buffers only
 // what the bounds allow; when it reads again, everything arrives.
 func TestBackpressure(t *testing.T) {
-	var inFlight atomic.Int64
-	h := &countingEcho{n: &inFlight}
-	s := start(t, Config{MaxQueuedBytes: 256 << 10, MaxInFlight: 8}, h)
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			var inFlight atomic.Int64
+			s := startOn(t, tr.listen, Config{MaxQueuedBytes: 256 << 10, MaxInFlight: 8}, &countingEcho{n: &inFlight})
+			testBackpressure(t, s, &inFlight)
+		})
+	}
+}
+
+func testBackpressure(t *testing.T, s testServer, inFlight *atomic.Int64) {
 	c := dial(t, s)
 	body := string(make([]byte, 64<<10))
 	sent := make(chan int)
@@ -209,9 +245,14 @@ func (e *countingEcho) Closed(*Conn) {}
 // TestShutdownFinishesInFlight: a request answered after Shutdown began
 // still reaches the client before the connection closes.
 func TestShutdownFinishesInFlight(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) { testShutdownFinishesInFlight(t, tr.listen) })
+	}
+}
+
+func testShutdownFinishesInFlight(t *testing.T, listen func(Config, Handler) (testServer, error)) {
 	h := &laterEcho{}
-	cfg := Config{Listen: "127.0.0.1:0", Logger: quiet, Shards: 1}
-	s, err := Listen(cfg, h)
+	s, err := listen(Config{Listen: "127.0.0.1:0", Logger: quiet, Shards: 1}, h)
 	if err != nil {
 		t.Fatal(err)
 	}
