@@ -20,6 +20,11 @@ type Conn struct {
 
 	in     []byte // read buffer; in[off:n] is not yet processed
 	off, n int
+	// want is the size (prefix included) of the partial frame at
+	// in[off:n] once its prefix is known, else 0. The buffer grows towards
+	// it only as bytes arrive: a client that declares a large frame and
+	// sends little gets little memory.
+	want int
 
 	nextSeq  uint64 // seq of the next request read
 	firstSeq uint64 // seq of slots[0]
@@ -28,6 +33,10 @@ type Conn struct {
 	out      [][]byte // response bytes ready to write, in order
 	outBytes int
 
+	// lastActive is when the connection last wrote, completed a request
+	// or began one; bytes in the middle of a frame do not count, so the
+	// idle timeout also bounds how long one frame may take to arrive and a
+	// slowloris client (a byte now and then) is closed like an idle one.
 	lastActive time.Time
 	paused     bool // not read: too much in flight
 	queued     bool // in loop.unflushed
@@ -129,10 +138,14 @@ func (c *Conn) read() {
 			c.close(err)
 			return
 		}
+		began := c.off == c.n // these bytes begin a frame
 		c.n += k
-		c.lastActive = time.Now()
 		short := c.n < len(c.in) && !c.peerClosed
+		seq := c.nextSeq
 		c.process()
+		if began || c.nextSeq != seq {
+			c.lastActive = time.Now()
+		}
 		if short {
 			// The socket is drained: a short read took all it had, and
 			// data arriving later raises a new edge. Saves the read that
@@ -142,7 +155,7 @@ func (c *Conn) read() {
 	}
 	if !c.closed && c.off == c.n && c.in != nil {
 		c.loop.putBuf(c.in)
-		c.in, c.off, c.n = nil, 0, 0
+		c.in, c.off, c.n, c.want = nil, 0, 0, 0
 	}
 }
 
@@ -156,11 +169,14 @@ func (c *Conn) process() {
 			return
 		}
 		if body == nil {
-			if need > len(c.in)-c.off {
-				c.makeRoom(need)
+			c.want = need
+			if need > len(c.in)-c.off && c.off > 0 {
+				// Only compacts: read grows the buffer as bytes come.
+				c.makeRoom(min(need, len(c.in)))
 			}
 			return
 		}
+		c.want = 0
 		seq := c.nextSeq
 		c.nextSeq++
 		c.slots = append(c.slots, slot{})
@@ -173,10 +189,12 @@ func (c *Conn) process() {
 }
 
 // makeRoom makes the buffer able to hold need unprocessed bytes, moving
-// them to its front and growing it only for a frame larger than it.
+// them to its front and growing it only for a frame larger than it: by
+// doubling, never past the frame's declared size, so that what a
+// connection holds stays under twice what it has sent (plus readChunk).
 func (c *Conn) makeRoom(need int) {
 	if need > len(c.in) {
-		nb := make([]byte, need)
+		nb := make([]byte, max(need, min(2*len(c.in), max(c.want, need))))
 		copy(nb, c.in[c.off:c.n])
 		c.loop.putBuf(c.in)
 		c.in = nb

@@ -25,5 +25,9 @@
 // connection is closed. A connection stops being read while it has
 // MaxInFlight requests unanswered or more than MaxQueuedBytes of responses
 // unwritten, so a client that does not read its responses cannot make the
-// broker buffer without bound.
+// broker buffer without bound. A connection's read buffer grows with the
+// bytes that arrive, never to a frame's declared size up front, and the
+// idle timeout (connections.max.idle.ms) counts only writes, completed
+// requests and the first byte of a frame: unlike Kafka, a client that
+// trickles a frame a byte at a time is closed like an idle one.
 package netio

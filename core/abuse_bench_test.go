@@ -1,0 +1,230 @@
+package core
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sys/unix"
+)
+
+// Abusive clients, each bounded, run against the broker while a normal
+// producer is measured (BenchmarkProduceLatencyUnderAbuse). They are raw
+// sockets (unix.Socket), not Go net.Conns, so that they cost the process
+// descriptors and a goroutine at most, not heap or scheduler work per
+// connection.
+const (
+	abuseIdleConns      = 10000 // fewer when RLIMIT_NOFILE is lower
+	abuseSlowlorisConns = 200   // each sends one byte a second
+	abuseHugeConns      = 50    // each declares a frame of abuseHugeDeclared
+	abuseHugeDeclared   = 100<<20 - 4
+	abuseHugeFirst      = 1 << 20  // bytes each huge client sends at once
+	abuseHugeRate       = 64 << 10 // then bytes per second, each
+	abuseHugeMax        = 50 << 20 // and no more than this, each: frames never complete
+)
+
+// abuses start one kind of abuse against addr and return a func that stops
+// it; the connections close when the benchmark ends.
+var abuses = []struct {
+	name  string
+	start func(b *testing.B, addr string) (stop func())
+}{
+	{"none", func(*testing.B, string) func() { return func() {} }},
+	{"idle", abuseIdle},
+	{"slowloris", abuseSlowloris},
+	{"huge", abuseHuge},
+}
+
+// BenchmarkProduceLatencyUnderAbuse is BenchmarkProduceLatency (same
+// producers, rate, open-loop pacer and metrics; epoll transport only)
+// while abusive clients run against the same broker: abuse=none for the
+// baseline; abuse=idle, abuseIdleConns idle connections; abuse=slowloris,
+// abuseSlowlorisConns connections each declaring a 100,000-byte frame and
+// sending it a byte a second; abuse=huge, abuseHugeConns connections each
+// declaring a frame just under 100 MiB (the default MaxFrameBytes),
+// sending 1 MiB of it at once and then 64 KiB a second. The abuse starts
+// before the timer and runs until the last record is acknowledged.
+// heap-MiB is the live heap (after a GC) at that moment, broker and
+// clients together.
+func BenchmarkProduceLatencyUnderAbuse(b *testing.B) {
+	b.Run(fmt.Sprintf("acks=all/rate=%d", *latencyRate), func(b *testing.B) {
+		for _, a := range abuses {
+			b.Run("abuse="+a.name, func(b *testing.B) {
+				benchmarkProduceLatencyUnderAbuse(b, latencyProducers, *latencyRate, a.start)
+			})
+		}
+	})
+}
+
+func benchmarkProduceLatencyUnderAbuse(b *testing.B, nProducers, rate int, abuse func(*testing.B, string) func()) {
+	br := startBenchBroker(b, false, latencyPartitions)
+	clients := benchProducers(b, br, nProducers, kgo.ProducerLinger(0))
+	stopAbuse := abuse(b, br.Addr())
+	defer stopAbuse()
+	type producer struct {
+		cl   *kgo.Client
+		mu   sync.Mutex
+		hist *hdrhistogram.Histogram
+	}
+	producers := make([]*producer, len(clients))
+	for i, cl := range clients {
+		producers[i] = &producer{cl: cl, hist: hdrhistogram.New(1, benchMaxLatencyNs, 3)}
+	}
+	value := benchValue()
+	ctx, cancel := context.WithTimeout(context.Background(), benchRunTimeout)
+	defer cancel()
+	var firstErr atomic.Pointer[error]
+	var acked sync.WaitGroup
+	acked.Add(b.N)
+	interval := time.Second / time.Duration(rate)
+	lag := hdrhistogram.New(1, benchMaxLatencyNs, 3)
+	paced := make(chan struct{})
+	b.ResetTimer()
+	go func() { // the pacer of benchmarkProduceLatency
+		defer close(paced)
+		runtime.LockOSThread()
+		unix.Prctl(unix.PR_SET_TIMERSLACK, 1000, 0, 0, 0)
+		start := time.Now()
+		for i := range b.N {
+			intended := start.Add(time.Duration(i) * interval)
+			if d := time.Until(intended); d > 0 {
+				ts := unix.NsecToTimespec(int64(d))
+				for unix.Nanosleep(&ts, &ts) == unix.EINTR {
+				}
+			}
+			lag.RecordValue(min(time.Since(intended).Nanoseconds(), benchMaxLatencyNs))
+			p := producers[i%len(producers)]
+			p.cl.Produce(ctx, &kgo.Record{Value: value}, func(_ *kgo.Record, err error) {
+				if err != nil {
+					firstErr.CompareAndSwap(nil, &err)
+				}
+				ns := min(time.Since(intended).Nanoseconds(), benchMaxLatencyNs)
+				p.mu.Lock()
+				p.hist.RecordValue(ns)
+				p.mu.Unlock()
+				acked.Done()
+			})
+		}
+	}()
+	acked.Wait()
+	b.StopTimer()
+	<-paced
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	if err := firstErr.Load(); err != nil {
+		b.Fatal(*err)
+	}
+	hist := hdrhistogram.New(1, benchMaxLatencyNs, 3)
+	for _, p := range producers {
+		hist.Merge(p.hist)
+	}
+	us := func(q float64) float64 { return float64(hist.ValueAtQuantile(q)) / 1e3 }
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(us(50), "p50-us")
+	b.ReportMetric(us(99), "p99-us")
+	b.ReportMetric(us(99.9), "p99.9-us")
+	b.ReportMetric(float64(hist.Max())/1e3, "max-us")
+	b.ReportMetric(float64(lag.ValueAtQuantile(99))/1e3, "sendlag-p99-us")
+	b.ReportMetric(float64(m.HeapInuse)/(1<<20), "heap-MiB")
+}
+
+// abuseDial opens a blocking raw connection to addr, closed when the
+// benchmark ends.
+func abuseDial(b *testing.B, addr string) int {
+	b.Helper()
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || !ap.Addr().Is4() {
+		b.Fatalf("abuse needs an IPv4 address, got %q: %v", addr, err)
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Connect(fd, &unix.SockaddrInet4{Addr: ap.Addr().As4(), Port: int(ap.Port())}); err != nil {
+		b.Fatalf("connect: %v", err)
+	}
+	return fd
+}
+
+func abuseIdle(b *testing.B, addr string) func() {
+	var rl syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl)
+	if rl.Cur < rl.Max {
+		rl.Cur = rl.Max
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl)
+		syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl)
+	}
+	// Two descriptors a connection (client and server, one process), and
+	// room for the producers and the broker's files.
+	n := min(abuseIdleConns, (int(rl.Cur)-1024)/2)
+	for range n {
+		abuseDial(b, addr)
+	}
+	b.Logf("%d idle connections", n)
+	return func() {}
+}
+
+// trickle runs send once a second until stopped.
+func trickle(send func()) (stop func()) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				send()
+			}
+		}
+	}()
+	return func() { close(done); <-exited }
+}
+
+func abuseSlowloris(b *testing.B, addr string) func() {
+	fds := make([]int, abuseSlowlorisConns)
+	for i := range fds {
+		fds[i] = abuseDial(b, addr)
+		unix.Write(fds[i], binary.BigEndian.AppendUint32(nil, 100000))
+	}
+	return trickle(func() {
+		for _, fd := range fds {
+			unix.Sendto(fd, []byte{0}, unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT, nil)
+		}
+	})
+}
+
+func abuseHuge(b *testing.B, addr string) func() {
+	fds := make([]int, abuseHugeConns)
+	chunk := make([]byte, abuseHugeRate)
+	sent := abuseHugeFirst
+	for i := range fds {
+		fds[i] = abuseDial(b, addr)
+		unix.Write(fds[i], binary.BigEndian.AppendUint32(nil, abuseHugeDeclared))
+		for k := 0; k < abuseHugeFirst; k += len(chunk) {
+			unix.Write(fds[i], chunk)
+		}
+	}
+	return trickle(func() {
+		if sent+len(chunk) > abuseHugeMax {
+			return
+		}
+		sent += len(chunk)
+		for _, fd := range fds {
+			unix.Sendto(fd, chunk, unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT, nil)
+		}
+	})
+}
