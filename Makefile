@@ -40,3 +40,11 @@ fuzz:
 	$(GO) test ./netio -run '^$$' -fuzz FuzzSplitFrame -fuzztime $(FUZZTIME)
 	$(GO) test ./core -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./core -run '^$$' -fuzz FuzzDispatch -fuzztime $(FUZZTIME)
+
+# A fault-injection campaign against one broker (kill -9, SIGSTOP/SIGCONT)
+# for TORTURE_TIME (default 10m, at most 24h); TORTURE_SEED replays a
+# schedule. See tools/torture; `make test` runs a 20s one.
+TORTURE_TIME ?= 10m
+.PHONY: torture
+torture:
+	$(GO) run ./tools/torture/cmd/torture -time $(TORTURE_TIME) $(if $(TORTURE_SEED),-seed $(TORTURE_SEED))
