@@ -30,6 +30,7 @@ bench: deps
 	@command -v fio >/dev/null || (apt-get update -qq && apt-get install -y -qq fio >/dev/null)
 	BENCH_DIR=$(BENCH_DIR) ./tools/bench/disk.sh
 	BENCH_DIR=$(BENCH_DIR) ./tools/bench/broker.sh
+	BENCH_DIR=$(BENCH_DIR) ./tools/bench/groups.sh
 	BENCH_DIR=$(BENCH_DIR) UPDATE_DOC=1 ./tools/bench/suite.sh
 
 # Each fuzz target for FUZZTIME (default 30s).
