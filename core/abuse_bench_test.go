@@ -1,19 +1,13 @@
 package core
 
 import (
-	"context"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sys/unix"
 )
 
@@ -59,83 +53,10 @@ func BenchmarkProduceLatencyUnderAbuse(b *testing.B) {
 	b.Run(fmt.Sprintf("acks=all/rate=%d", *latencyRate), func(b *testing.B) {
 		for _, a := range abuses {
 			b.Run("abuse="+a.name, func(b *testing.B) {
-				benchmarkProduceLatencyUnderAbuse(b, latencyProducers, *latencyRate, a.start)
+				benchmarkProduceLatency(b, false, latencyProducers, *latencyRate, a.start)
 			})
 		}
 	})
-}
-
-func benchmarkProduceLatencyUnderAbuse(b *testing.B, nProducers, rate int, abuse func(*testing.B, string) func()) {
-	br := startBenchBroker(b, false, latencyPartitions)
-	clients := benchProducers(b, br, nProducers, kgo.ProducerLinger(0))
-	stopAbuse := abuse(b, br.Addr())
-	defer stopAbuse()
-	type producer struct {
-		cl   *kgo.Client
-		mu   sync.Mutex
-		hist *hdrhistogram.Histogram
-	}
-	producers := make([]*producer, len(clients))
-	for i, cl := range clients {
-		producers[i] = &producer{cl: cl, hist: hdrhistogram.New(1, benchMaxLatencyNs, 3)}
-	}
-	value := benchValue()
-	ctx, cancel := context.WithTimeout(context.Background(), benchRunTimeout)
-	defer cancel()
-	var firstErr atomic.Pointer[error]
-	var acked sync.WaitGroup
-	acked.Add(b.N)
-	interval := time.Second / time.Duration(rate)
-	lag := hdrhistogram.New(1, benchMaxLatencyNs, 3)
-	paced := make(chan struct{})
-	b.ResetTimer()
-	go func() { // the pacer of benchmarkProduceLatency
-		defer close(paced)
-		runtime.LockOSThread()
-		unix.Prctl(unix.PR_SET_TIMERSLACK, 1000, 0, 0, 0)
-		start := time.Now()
-		for i := range b.N {
-			intended := start.Add(time.Duration(i) * interval)
-			if d := time.Until(intended); d > 0 {
-				ts := unix.NsecToTimespec(int64(d))
-				for unix.Nanosleep(&ts, &ts) == unix.EINTR {
-				}
-			}
-			lag.RecordValue(min(time.Since(intended).Nanoseconds(), benchMaxLatencyNs))
-			p := producers[i%len(producers)]
-			p.cl.Produce(ctx, &kgo.Record{Value: value}, func(_ *kgo.Record, err error) {
-				if err != nil {
-					firstErr.CompareAndSwap(nil, &err)
-				}
-				ns := min(time.Since(intended).Nanoseconds(), benchMaxLatencyNs)
-				p.mu.Lock()
-				p.hist.RecordValue(ns)
-				p.mu.Unlock()
-				acked.Done()
-			})
-		}
-	}()
-	acked.Wait()
-	b.StopTimer()
-	<-paced
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	if err := firstErr.Load(); err != nil {
-		b.Fatal(*err)
-	}
-	hist := hdrhistogram.New(1, benchMaxLatencyNs, 3)
-	for _, p := range producers {
-		hist.Merge(p.hist)
-	}
-	us := func(q float64) float64 { return float64(hist.ValueAtQuantile(q)) / 1e3 }
-	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(us(50), "p50-us")
-	b.ReportMetric(us(99), "p99-us")
-	b.ReportMetric(us(99.9), "p99.9-us")
-	b.ReportMetric(float64(hist.Max())/1e3, "max-us")
-	b.ReportMetric(float64(lag.ValueAtQuantile(99))/1e3, "sendlag-p99-us")
-	b.ReportMetric(float64(m.HeapInuse)/(1<<20), "heap-MiB")
 }
 
 // abuseDial opens a blocking raw connection to addr, closed when the

@@ -388,14 +388,20 @@ var latencyRate = flag.Int("produce-rate", 5000, "records per second of Benchmar
 func BenchmarkProduceLatency(b *testing.B) {
 	b.Run(fmt.Sprintf("acks=all/rate=%d", *latencyRate), func(b *testing.B) {
 		eachTransport(b, func(b *testing.B, std bool) {
-			benchmarkProduceLatency(b, std, latencyProducers, *latencyRate)
+			benchmarkProduceLatency(b, std, latencyProducers, *latencyRate, nil)
 		})
 	})
 }
 
-func benchmarkProduceLatency(b *testing.B, std bool, nProducers, rate int) {
+// benchmarkProduceLatency runs the open-loop produce benchmark; abuse,
+// when not nil, starts abusive clients against the broker first
+// (BenchmarkProduceLatencyUnderAbuse) and the live heap is reported too.
+func benchmarkProduceLatency(b *testing.B, std bool, nProducers, rate int, abuse func(b *testing.B, addr string) (stop func())) {
 	br := startBenchBroker(b, std, latencyPartitions)
 	clients := benchProducers(b, br, nProducers, kgo.ProducerLinger(0))
+	if abuse != nil {
+		defer abuse(b, br.Addr())()
+	}
 	// One histogram per client, merged at the end; franz-go may run one
 	// client's promises on more than one goroutine.
 	type producer struct {
@@ -465,4 +471,10 @@ func benchmarkProduceLatency(b *testing.B, std bool, nProducers, rate int) {
 	b.ReportMetric(float64(hist.Max())/1e3, "max-us")
 	b.ReportMetric(float64(lag.ValueAtQuantile(99))/1e3, "sendlag-p99-us")
 	b.ReportMetric(float64(lag.ValueAtQuantile(99.9))/1e3, "sendlag-p99.9-us")
+	if abuse != nil {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		b.ReportMetric(float64(m.HeapInuse)/(1<<20), "heap-MiB")
+	}
 }
