@@ -333,12 +333,7 @@ func TestDeleteTopicWhileLongPolling(t *testing.T) {
 				resp, err := exchangeRaw(c, req, 3)
 				got <- result{resp, err}
 			}()
-			for deadline := time.Now().Add(10 * time.Second); parkedFetchCount(b) == 0; {
-				if time.Now().After(deadline) {
-					t.Fatal("the fetch never parked")
-				}
-				time.Sleep(time.Millisecond)
-			}
+			waitUntil(t, "the fetch to park", func() bool { return parkedFetchCount(b) > 0 })
 			if _, err := adm.DeleteTopic(ctx, "polled"); err != nil {
 				t.Fatal(err)
 			}
@@ -939,12 +934,9 @@ func TestDescribeAlterConfigs(t *testing.T) {
 		wantErrCode(t, "a 600 KB batch", produceCodeRaw(t, b, "cfg", 1, batchtest.Sized(1, 1, 600<<10, byte(i))), 0)
 	}
 	// The writer creates segment files in the background.
-	for deadline := time.Now().Add(10 * time.Second); countFilesWithSuffix(t, filepath.Join(dir, "cfg-1"), ".log") < 2; {
-		if time.Now().After(deadline) {
-			t.Fatal("one segment after 1.8 MB with segment.bytes=1048576")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "a second segment after 1.8 MB with segment.bytes=1048576", func() bool {
+		return countFilesWithSuffix(t, filepath.Join(dir, "cfg-1"), ".log") >= 2
+	})
 
 	if err := alter(kadm.SetConfig, "max.message.bytes", ptr("2000")); err != nil {
 		t.Fatal(err)

@@ -151,6 +151,17 @@ func TestLongPollWakesOnAppend(t *testing.T) {
 
 func ptr(s string) *string { return &s }
 
+// waitUntil polls cond until it holds, failing the test after 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // parkedFetchCount counts long polls waiting on the broker's loops.
 func parkedFetchCount(b *Broker) int {
 	n := 0

@@ -79,18 +79,6 @@ func liveHeap() uint64 {
 	return m.HeapInuse
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // checkServed asserts that a fresh, well-behaved client gets its answer.
 func checkServed(t *testing.T, s *Server, body string) {
 	t.Helper()

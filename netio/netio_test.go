@@ -185,10 +185,8 @@ func TestIdleTimeout(t *testing.T) {
 	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
 		t.Fatalf("idle connection not closed: %v", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for e.closed.Load() != 1 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond) // Closed runs just after the socket closes
-	}
+	// Closed runs just after the socket closes.
+	waitFor(t, "Closed", 5*time.Second, func() bool { return e.closed.Load() >= 1 })
 	if e.closed.Load() != 1 {
 		t.Fatalf("Closed called %d times", e.closed.Load())
 	}
@@ -259,10 +257,7 @@ func testShutdownFinishesInFlight(t *testing.T, listen func(Config, Handler) (te
 	s.Start()
 	c := dial(t, s)
 	c.Write(frame("late"))
-	deadline := time.Now().Add(5 * time.Second)
-	for h.pending.Load() == nil && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the request to reach the handler", 5*time.Second, func() bool { return h.pending.Load() != nil })
 	done := make(chan error)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -325,9 +320,7 @@ func TestLoopsAddProcs(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Start()
-	for deadline := time.Now().Add(5 * time.Second); runtime.GOMAXPROCS(0) != before+3 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the loops to start", 5*time.Second, func() bool { return runtime.GOMAXPROCS(0) == before+3 })
 	if got := runtime.GOMAXPROCS(0); got != before+3 || baseProcs() != base {
 		t.Fatalf("GOMAXPROCS %d (base %d) with 3 loops running; want %d (base %d)", got, baseProcs(), before+3, base)
 	}
@@ -338,5 +331,17 @@ func TestLoopsAddProcs(t *testing.T) {
 	}
 	if got := runtime.GOMAXPROCS(0); got != before {
 		t.Fatalf("GOMAXPROCS %d after shutdown; want %d", got, before)
+	}
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
