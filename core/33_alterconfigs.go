@@ -21,53 +21,77 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"sluice/netio"
 )
 
 func handleAlterConfigs(r *request, kreq kmsg.Request) {
 	req := kreq.(*kmsg.AlterConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterConfigsResponse)
-	a := &configApply{home: r.c.Loop(), pending: 1, respond: func() { r.respond(resp) }}
-	seen := map[configResourceKey]int{}
-	for _, rr := range req.Resources {
-		seen[configResourceKey{rr.ResourceType, rr.ResourceName}]++
-	}
-	for _, rr := range req.Resources {
-		res := kmsg.NewAlterConfigsResponseResource()
-		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
-		names := make([]string, len(rr.Configs))
-		for i, c := range rr.Configs {
-			names[i] = c.Name
+	rs := make([]alterResource, len(req.Resources))
+	for i, rr := range req.Resources {
+		rs[i] = alterResource{typ: rr.ResourceType, name: rr.ResourceName, names: make([]string, len(rr.Configs))}
+		for j, c := range rr.Configs {
+			rs[i].names[j] = c.Name
 		}
-		skip, code, err := r.b.checkAlterResource(seen, rr.ResourceType, rr.ResourceName, names)
+		rs[i].next = func(map[string]string) (map[string]string, error) {
+			next := map[string]string{}
+			for _, c := range rr.Configs {
+				if c.Value == nil {
+					return nil, fmt.Errorf("Null value not supported for topic configs: %s", c.Name)
+				}
+				next[c.Name] = *c.Value
+			}
+			return next, nil
+		}
+	}
+	r.alterConfigs(req.ValidateOnly, rs, func(i int, code int16, err error) {
+		res := kmsg.NewAlterConfigsResponseResource()
+		res.ResourceType, res.ResourceName = rs[i].typ, rs[i].name
+		res.ErrorCode, res.ErrorMessage = code, errString(err)
+		resp.Resources = append(resp.Resources, res)
+	}, func() { r.respond(resp) })
+}
+
+// alterResource is what the two alter APIs know of one resource.
+type alterResource struct {
+	typ   kmsg.ConfigResourceType
+	name  string
+	names []string // the configs named, in request order
+	// check refuses what one API refuses before the resource's current
+	// configs are read; nil when there is nothing to check.
+	check func() (int16, error)
+	// next makes a topic's new configs from its current ones.
+	next func(cur map[string]string) (map[string]string, error)
+}
+
+// alterConfigs alters each resource and reports its outcome to result (a
+// later occurrence of a duplicated resource is left out: the first carries
+// the error); respond runs once every partition of every altered topic has
+// its new configs, so that the answer means the change is live.
+func (r *request) alterConfigs(validateOnly bool, rs []alterResource, result func(i int, code int16, err error), respond func()) {
+	fo := r.fanOut(respond)
+	seen := map[configResourceKey]int{}
+	for _, rr := range rs {
+		seen[configResourceKey{rr.typ, rr.name}]++
+	}
+	for i, rr := range rs {
+		skip, code, err := r.b.checkAlterResource(seen, rr.typ, rr.name, rr.names)
 		if skip {
 			continue
 		}
+		if err == nil && rr.check != nil {
+			code, err = rr.check()
+		}
 		if err == nil {
-			switch rr.ResourceType {
+			switch rr.typ {
 			case kmsg.ConfigResourceTypeTopic:
-				code, err = r.b.alterTopicConfigs(rr.ResourceName, req.ValidateOnly, func(map[string]string) (map[string]string, error) {
-					next := map[string]string{}
-					for _, c := range rr.Configs {
-						if c.Value == nil {
-							return nil, fmt.Errorf("Null value not supported for topic configs: %s", c.Name)
-						}
-						next[c.Name] = *c.Value
-					}
-					return next, nil
-				}, a)
+				code, err = r.b.alterTopicConfigs(rr.name, validateOnly, rr.next, fo)
 			case kmsg.ConfigResourceTypeBroker:
-				code, err = alterBrokerConfigs(names)
+				code, err = alterBrokerConfigs(rr.names)
 			}
 		}
-		if err != nil {
-			msg := err.Error()
-			res.ErrorCode, res.ErrorMessage = code, &msg
-		}
-		resp.Resources = append(resp.Resources, res)
+		result(i, code, err)
 	}
-	a.finish()
+	fo.wait()
 }
 
 type configResourceKey struct {
@@ -114,27 +138,12 @@ func alterBrokerConfigs(names []string) (int16, error) {
 	return kerr.InvalidRequest.Code, fmt.Errorf("broker configs cannot be changed while the broker runs: set %s in its configuration and restart it", strings.Join(names, ", "))
 }
 
-// configApply counts the partitions still applying an alter's new configs;
-// the handler responds when none is left, so that the response means the
-// change is live. Runs on the handler's loop.
-type configApply struct {
-	home    *netio.Loop
-	pending int // one for the handler itself, released when it is done
-	respond func()
-}
-
-func (a *configApply) finish() {
-	if a.pending--; a.pending == 0 {
-		a.respond()
-	}
-}
-
 // alterTopicConfigs makes next(current configs) the configs of topic name,
 // after validating them. Unless validateOnly, they are persisted and then
-// applied on each partition's loop, counted by a. All of it happens under
+// applied on each partition's loop, as part of fo. All of it happens under
 // Broker.mu, so concurrent alters of a topic reach every loop in the order
 // they took the lock. Runs on a.home.
-func (b *Broker) alterTopicConfigs(name string, validateOnly bool, next func(map[string]string) (map[string]string, error), a *configApply) (int16, error) {
+func (b *Broker) alterTopicConfigs(name string, validateOnly bool, next func(map[string]string) (map[string]string, error), fo *fanout) (int16, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t := b.topics[name]
@@ -163,11 +172,10 @@ func (b *Broker) alterTopicConfigs(name string, validateOnly bool, next func(map
 	}
 	syncAcks := configs["flush.messages"] == "1"
 	for _, p := range t.partitions {
-		a.pending++
-		p.loop.Post(func() {
+		fo.run(p, func() func() {
 			p.log.SetConfig(cfg)
 			p.syncAcks = syncAcks
-			a.home.Post(a.finish)
+			return func() {}
 		})
 	}
 	b.log.Info("altered topic configs", "topic", name, "configs", configs)

@@ -22,42 +22,21 @@ import (
 func handleIncrementalAlterConfigs(r *request, kreq kmsg.Request) {
 	req := kreq.(*kmsg.IncrementalAlterConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.IncrementalAlterConfigsResponse)
-	a := &configApply{home: r.c.Loop(), pending: 1, respond: func() { r.respond(resp) }}
-	seen := map[configResourceKey]int{}
-	for _, rr := range req.Resources {
-		seen[configResourceKey{rr.ResourceType, rr.ResourceName}]++
+	rs := make([]alterResource, len(req.Resources))
+	for i, rr := range req.Resources {
+		rs[i] = alterResource{typ: rr.ResourceType, name: rr.ResourceName, names: make([]string, len(rr.Configs))}
+		for j, c := range rr.Configs {
+			rs[i].names[j] = c.Name
+		}
+		rs[i].check = func() (int16, error) { return checkIncrementalOps(rr.Configs) }
+		rs[i].next = func(cur map[string]string) (map[string]string, error) { return applyIncrementalOps(cur, rr.Configs) }
 	}
-	for _, rr := range req.Resources {
+	r.alterConfigs(req.ValidateOnly, rs, func(i int, code int16, err error) {
 		res := kmsg.NewIncrementalAlterConfigsResponseResource()
-		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
-		names := make([]string, len(rr.Configs))
-		for i, c := range rr.Configs {
-			names[i] = c.Name
-		}
-		skip, code, err := r.b.checkAlterResource(seen, rr.ResourceType, rr.ResourceName, names)
-		if skip {
-			continue
-		}
-		if err == nil {
-			code, err = checkIncrementalOps(rr.Configs)
-		}
-		if err == nil {
-			switch rr.ResourceType {
-			case kmsg.ConfigResourceTypeTopic:
-				code, err = r.b.alterTopicConfigs(rr.ResourceName, req.ValidateOnly, func(cur map[string]string) (map[string]string, error) {
-					return applyIncrementalOps(cur, rr.Configs)
-				}, a)
-			case kmsg.ConfigResourceTypeBroker:
-				code, err = alterBrokerConfigs(names)
-			}
-		}
-		if err != nil {
-			msg := err.Error()
-			res.ErrorCode, res.ErrorMessage = code, &msg
-		}
+		res.ResourceType, res.ResourceName = rs[i].typ, rs[i].name
+		res.ErrorCode, res.ErrorMessage = code, errString(err)
 		resp.Resources = append(resp.Resources, res)
-	}
-	a.finish()
+	}, func() { r.respond(resp) })
 }
 
 // checkIncrementalOps refuses what Kafka refuses before looking at the
